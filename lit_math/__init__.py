@@ -1,0 +1,3 @@
+"""lit_math: mathematics as translation, with PyTorch Lightning."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from lit_math.cli import main
+
+main()

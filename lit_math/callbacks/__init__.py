@@ -1,0 +1,5 @@
+"""Callbacks that turn training and evaluation into measurements."""
+
+from lit_math.callbacks.throughput import ExamplesPerSecond
+
+__all__ = ["ExamplesPerSecond"]

@@ -1,0 +1,78 @@
+"""The GCD family's DataModule: its knobs are the paper's training distributions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lit_math.data.datamodule import StreamingDataModule
+from lit_math.errors import check_int
+from lit_math.tasks import Problems
+from lit_math.tasks.gcd import GCDTask, OperandLaw, OutcomeLaw
+
+
+class GCDDataModule(StreamingDataModule):
+    """Pairs of integers and their GCD, generated on the fly (Charton 2023).
+
+    Args:
+        base: Base in which integers are written (2..100000); the paper's best is 30, its worst 31.
+        max_int: Operands lie in 1..max_int (M).
+        operands: Operand law: ``uniform`` on 1..M, or ``loguniform`` (P(n) proportional to 1/n).
+        outcomes: ``natural`` (independent operands, P(gcd=k) about 6/(pi^2 k^2)) or a law drawn first on
+            1..max_outcome: ``inverse`` (1/k), ``inverse_sqrt``, ``inverse_1_5`` or ``uniform``.
+        max_outcome: Largest GCD drawn by the outcome laws.
+        mixture: Share of training examples whose GCD is drawn uniformly in 1..max_outcome; the rest follow
+            ``outcomes``.
+        epoch_size: Training examples per epoch, over all devices (the paper's epochs are 300000).
+        batch_size: Examples per batch and device.
+        num_workers: Dataloader worker processes per device generating batches (0: in the main process).
+        seed: Seed of the training stream; every (seed, epoch, batch) has its own random stream.
+        eval_seed: Seed of the evaluation sets, kept apart from ``seed`` so runs share their test problems.
+        per_class: Evaluation set ``classes``: this many pairs with GCD exactly k, for each k in 1..classes.
+        classes: Largest GCD of the ``classes`` evaluation set (the paper: 100).
+        natural_size: Size of the ``natural`` evaluation set of uniform pairs.
+    """
+
+    def __init__(
+        self,
+        base: int = 10,
+        max_int: int = 1_000_000,
+        operands: OperandLaw = "uniform",
+        outcomes: OutcomeLaw = "natural",
+        max_outcome: int = 100,
+        mixture: float = 0.0,
+        epoch_size: int = 300_000,
+        batch_size: int = 256,
+        num_workers: int = 0,
+        seed: int = 0,
+        eval_seed: int = 1_000_003,
+        per_class: int = 1000,
+        classes: int = 100,
+        natural_size: int = 10_000,
+    ) -> None:
+        self.knobs = dict(
+            base=base, max_int=max_int, operands=operands, outcomes=outcomes, max_outcome=max_outcome, mixture=mixture
+        )
+        super().__init__(
+            epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed
+        )
+        self.per_class = check_int("per_class", per_class, 0)
+        self.classes = check_int("classes (at most max_int)", classes, 1, max_int)
+        self.natural_size = check_int("natural_size", natural_size, 0)
+        self.save_hyperparameters()
+
+    def build_task(self) -> GCDTask:
+        return GCDTask(**self.knobs)
+
+    def build_eval_sets(self, rng: np.random.Generator) -> dict[str, Problems]:
+        """``natural``: uniform pairs; ``classes``: ``per_class`` pairs of GCD k for k = 1..classes.
+
+        Both use uniform operands whatever the training law, as in the paper, so runs compare.
+        """
+        task: GCDTask = self.task
+        full = np.full(self.natural_size, task.max_int)
+        sets = {
+            "natural": {"a": task.operand_values(rng, full, "uniform"), "b": task.operand_values(rng, full, "uniform")}
+        }
+        ks = np.repeat(np.arange(1, self.classes + 1), self.per_class)
+        sets["classes"] = task.pairs_with_gcd(rng, ks, "uniform")
+        return {name: problems for name, problems in sets.items() if len(problems["a"])}

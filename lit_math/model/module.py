@@ -1,0 +1,182 @@
+"""The family-agnostic LightningModule: teacher-forced training, greedy evaluation scored by the task."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torchmetrics import MeanMetric
+
+from lit_math.encoding import Vocabulary
+from lit_math.errors import ConfigError, check_choice
+from lit_math.model.transformer import Seq2SeqTransformer
+from lit_math.tasks import Problems, Task, build_task
+
+Schedule = Literal["constant", "inverse_sqrt", "cosine"]
+SCHEDULES: tuple[str, ...] = ("constant", "inverse_sqrt", "cosine")
+
+
+def lr_factor(step: int, warmup_steps: int, schedule: str, total_steps: int) -> float:
+    """Multiplier of the base learning rate: linear warm-up, then constant, inverse-sqrt or cosine to zero."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    if schedule == "constant":
+        return 1.0
+    if schedule == "inverse_sqrt":
+        return math.sqrt(max(warmup_steps, 1) / (step + 1))
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class VocabularyMismatch(ConfigError):
+    """A checkpoint trained on one vocabulary, evaluated or resumed on data with another."""
+
+
+class Seq2SeqModule(L.LightningModule):
+    """Translate problems into solutions, for any task.
+
+    Args:
+        task: The task's configuration, linked from the data by the CLI (it fixes the vocabulary and the
+            sequence lengths, and scores answers).
+        d_model: Width of the transformer.
+        n_enc_layers: Encoder layers.
+        n_dec_layers: Decoder layers.
+        n_heads: Attention heads; must divide d_model.
+        ffn_dim: Feed-forward width (default 4 * d_model).
+        dropout: Dropout rate.
+        share_embeddings: Tie the decoder's input embedding and output projection.
+        lr: Peak learning rate of Adam (the GCD studies: 5e-5 to 1e-4).
+        warmup_steps: Steps of linear warm-up from 0 to lr.
+        schedule: After warm-up: ``constant``, ``inverse_sqrt`` or ``cosine`` (to zero at the last step).
+        weight_decay: Decoupled weight decay (AdamW); 0 is plain Adam.
+        eval_max_len: Longest generated answer at evaluation (default: the task's longest answer).
+    """
+
+    def __init__(
+        self,
+        task: dict[str, Any],
+        d_model: int = 512,
+        n_enc_layers: int = 4,
+        n_dec_layers: int = 4,
+        n_heads: int = 8,
+        ffn_dim: int | None = None,
+        dropout: float = 0.0,
+        share_embeddings: bool = True,
+        lr: float = 1e-4,
+        warmup_steps: int = 1000,
+        schedule: Schedule = "constant",
+        weight_decay: float = 0.0,
+        eval_max_len: int | None = None,
+    ) -> None:
+        super().__init__()
+        check_choice("schedule", schedule, SCHEDULES)
+        if lr <= 0 or warmup_steps < 0:
+            raise ConfigError(f"lr must be > 0 and warmup_steps >= 0; got lr={lr}, warmup_steps={warmup_steps}")
+        self.save_hyperparameters()
+        self.task: Task = build_task(task)
+        self.vocabulary: Vocabulary = self.task.vocabulary
+        self.model = Seq2SeqTransformer(
+            len(self.vocabulary),
+            self.task.max_source_len,
+            self.task.max_target_len,
+            d_model=d_model,
+            n_enc_layers=n_enc_layers,
+            n_dec_layers=n_dec_layers,
+            n_heads=n_heads,
+            ffn_dim=ffn_dim,
+            dropout=dropout,
+            share_embeddings=share_embeddings,
+        )
+        self.eval_set_names: list[str] = []
+        self.accuracy = torch.nn.ModuleDict()
+
+    # --- training ------------------------------------------------------------------------------------
+    def loss(self, batch: dict[str, Any]) -> Tensor:
+        target = batch["target"]
+        logits = self.model(batch["source"], target[:, :-1])
+        return F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]).float(), target[:, 1:].reshape(-1), ignore_index=Vocabulary.pad_id
+        )
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        loss = self.loss(batch)
+        self.log("train/loss", loss, prog_bar=True, batch_size=batch["source"].shape[0])
+        return loss
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        hp = self.hparams
+        optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        total = int(self.trainer.estimated_stepping_batches) if hp.schedule == "cosine" else 0
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: lr_factor(step, hp.warmup_steps, hp.schedule, total)
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    # --- evaluation ----------------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        datamodule = self.trainer.datamodule if self._trainer is not None else None
+        names = list(getattr(datamodule, "eval_set_names", []))
+        if datamodule is not None and datamodule.task.vocabulary != self.vocabulary:
+            raise VocabularyMismatch(
+                f"the model's task {self.task.config()} and the data's task {datamodule.task.config()} "
+                "have different vocabularies: give the model the data's task"
+            )
+        self.eval_set_names = names
+        self.accuracy = torch.nn.ModuleDict({name: MeanMetric() for name in names})
+
+    @staticmethod
+    def _numpy(problems: dict[str, Tensor]) -> Problems:
+        return {name: values.cpu().numpy() for name, values in problems.items()}
+
+    def _evaluate(self, batch: dict[str, Any], stage: str, dataloader_idx: int) -> None:
+        name = self.eval_set_names[dataloader_idx]
+        hypotheses = self.model.generate(batch["source"], self.hparams.eval_max_len)
+        correct = self.task.score(self._numpy(batch["problems"]), hypotheses.cpu().numpy())
+        size = batch["source"].shape[0]
+        metric = self.accuracy[name]
+        metric.update(torch.as_tensor(correct, dtype=torch.float32, device=self.device))
+        self.log(
+            f"{stage}/{name}/acc",
+            metric,
+            batch_size=size,
+            add_dataloader_idx=False,
+            prog_bar=name == self.eval_set_names[0],
+        )
+        self.log(f"{stage}/{name}/loss", self.loss(batch), batch_size=size, add_dataloader_idx=False, sync_dist=True)
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate(batch, "val", dataloader_idx)
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate(batch, "test", dataloader_idx)
+
+    # --- inference -----------------------------------------------------------------------------------
+    def translate(self, problems: Problems) -> tuple[np.ndarray, list[str]]:
+        """Generated ids and their human reading for raw problems (the `translate` command)."""
+        source, _ = self.task.encode(problems)
+        hypotheses = self.model.generate(torch.from_numpy(source).to(self.device)).cpu().numpy()
+        return hypotheses, self.task.render(problems, hypotheses)
+
+    def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        hypotheses = self.model.generate(batch["source"], self.hparams.eval_max_len)
+        problems = self._numpy(batch["problems"])
+        hyp = hypotheses.cpu().numpy()
+        return {"problems": problems, "hypotheses": hyp, "correct": self.task.score(problems, hyp)}
+
+    # --- checkpoints ---------------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["vocabulary"] = self.vocabulary.to_list()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        saved = Vocabulary.from_list(checkpoint.get("vocabulary", self.vocabulary.to_list()))
+        if saved != self.vocabulary:
+            trained_on = checkpoint.get("hyper_parameters", {}).get("task", "?")
+            raise VocabularyMismatch(
+                f"the checkpoint was trained on task {trained_on} ({len(saved)} tokens), but the data is "
+                f"task {self.task.config()} ({len(self.vocabulary)} tokens): use the data settings of the checkpoint"
+            )

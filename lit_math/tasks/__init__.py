@@ -1,0 +1,21 @@
+"""Problem families. A task is rebuilt from its `config()` alone, which is how checkpoints carry it."""
+
+from typing import Any
+
+from lit_math.errors import ConfigError
+from lit_math.tasks.base import Problems, Task, take
+from lit_math.tasks.gcd import GCDTask
+
+TASKS: dict[str, type[Task]] = {GCDTask.family: GCDTask}
+
+
+def build_task(config: dict[str, Any]) -> Task:
+    """The task described by `config` (its `family` plus that family's knobs)."""
+    config = dict(config)
+    family = config.pop("family", None)
+    if family not in TASKS:
+        raise ConfigError(f"unknown task family {family!r}; known: {', '.join(sorted(TASKS))}")
+    return TASKS[family](**config)
+
+
+__all__ = ["TASKS", "GCDTask", "Problems", "Task", "build_task", "take"]

@@ -1,0 +1,62 @@
+"""What every problem family provides: sampling, encoding, scoring. The model and the data stream only see this."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from lit_math.encoding import Vocabulary
+
+Problems = dict[str, np.ndarray]
+"""A batch of problems: named numpy arrays sharing their first dimension (e.g. `a`, `b` for GCD)."""
+
+
+class Task(ABC):
+    """A problem family with its configuration: pure and deterministic given a `numpy.random.Generator`."""
+
+    family: ClassVar[str]
+    vocabulary: Vocabulary
+    max_source_len: int
+    """Longest encoded problem, end-of-sequence included: sizes the encoder's positions."""
+    max_target_len: int
+    """Longest encoded answer, begin- and end-of-sequence included: sizes the decoder and generation."""
+
+    @abstractmethod
+    def config(self) -> dict[str, Any]:
+        """Everything needed to rebuild this task with `lit_math.tasks.build_task` (saved in checkpoints)."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, n: int) -> Problems:
+        """`n` training problems drawn from the configured distribution."""
+
+    @abstractmethod
+    def keys(self, problems: Problems) -> np.ndarray:
+        """One int64 identity per problem; equal keys mean the same problem (held-out exclusion uses them)."""
+
+    @abstractmethod
+    def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
+        """Source ids (problem + EOS) and target ids (BOS + solution + EOS), padded with PAD."""
+
+    @abstractmethod
+    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
+        """Boolean correctness of generated ids (without BOS); a malformed hypothesis is wrong, never an error."""
+
+    @abstractmethod
+    def classes(self, problems: Problems) -> np.ndarray:
+        """The class of each problem (per-class metrics), as int64."""
+
+    @abstractmethod
+    def parse_problem(self, args: Sequence[str]) -> Problems:
+        """One problem from command-line words; raises ValueError naming the bad word and what is allowed."""
+
+    @abstractmethod
+    def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
+        """A human reading of each hypothesis (its value, or why it is malformed)."""
+
+
+def take(problems: Problems, index: np.ndarray) -> Problems:
+    """Rows `index` (boolean mask or integer indices) of every array of `problems`."""
+    return {name: values[index] for name, values in problems.items()}

@@ -1,0 +1,155 @@
+"""Greatest common divisor of two integers (Charton 2023, "Learning the greatest common divisor").
+
+Problem `+ a + b` in base B, solution `+ gcd(a, b)`. The training distribution is the object of study:
+operands uniform or log-uniform, and outcomes natural (operands drawn independently, so P(gcd = k) is about
+6 / (pi^2 k^2)) or drawn from a law on 1..max_outcome first, then a coprime pair scaled by k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from lit_math.encoding import IntegerCodec, Vocabulary
+from lit_math.encoding.sequences import pack, unpack_integers
+from lit_math.errors import ConfigError, check_choice, check_int
+from lit_math.tasks.base import Problems, Task
+
+OperandLaw = Literal["uniform", "loguniform"]
+OutcomeLaw = Literal["natural", "inverse", "inverse_sqrt", "inverse_1_5", "uniform"]
+OPERAND_LAWS: tuple[str, ...] = ("uniform", "loguniform")
+OUTCOME_EXPONENTS = {"inverse": 1.0, "inverse_sqrt": 0.5, "inverse_1_5": 1.5, "uniform": 0.0}
+OUTCOME_LAWS: tuple[str, ...] = ("natural", *OUTCOME_EXPONENTS)
+MAX_INT_LIMIT = 2**31
+"""Largest `max_int`: problem keys `min * (M + 1) + max` must fit in int64."""
+
+
+@dataclass(frozen=True)
+class GCDTask(Task):
+    """GCD of two integers in 1..max_int, written in `base`."""
+
+    family: ClassVar[str] = "gcd"
+    base: int = 10
+    max_int: int = 1_000_000
+    operands: OperandLaw = "uniform"
+    outcomes: OutcomeLaw = "natural"
+    max_outcome: int = 100
+    mixture: float = 0.0
+
+    def __post_init__(self) -> None:
+        codec = IntegerCodec(self.base)  # validates the base
+        check_int("max_int", self.max_int, 2, MAX_INT_LIMIT)
+        check_choice("operands", self.operands, OPERAND_LAWS)
+        check_choice("outcomes", self.outcomes, OUTCOME_LAWS)
+        check_int("max_outcome (at most max_int)", self.max_outcome, 1, self.max_int)
+        if not 0.0 <= self.mixture <= 1.0:
+            raise ConfigError(f"mixture is a share of examples, in 0..1; got {self.mixture!r}")
+        digits = codec.n_digits(self.max_int)
+        object.__setattr__(self, "codec", codec)
+        object.__setattr__(self, "vocabulary", Vocabulary(codec.tokens))
+        object.__setattr__(self, "offset", self.vocabulary.id("+"))
+        object.__setattr__(self, "max_source_len", 2 * (1 + digits) + 1)
+        object.__setattr__(self, "max_target_len", 1 + (1 + digits) + 1)
+
+    def config(self) -> dict[str, Any]:
+        return {"family": self.family, **asdict(self)}
+
+    # --- distributions -------------------------------------------------------------------------------
+    def operand_values(self, rng: np.random.Generator, caps: np.ndarray, law: str | None = None) -> np.ndarray:
+        """One integer in 1..caps[i] per entry, uniform or with P(n) proportional to 1/n."""
+        law = law or self.operands
+        caps = np.asarray(caps, dtype=np.int64)
+        if law == "uniform":
+            return rng.integers(1, caps + 1)
+        # Exact 1/n law by rejection from floor(exp(U log(cap + 1))), whose P(n) = log(1 + 1/n) / log(cap + 1):
+        # accept n with probability log(2) / (n log(1 + 1/n)), in (0.69, 1].
+        out = np.empty(len(caps), dtype=np.int64)
+        todo = np.arange(len(caps))
+        while len(todo):
+            c = caps[todo]
+            n = np.minimum(np.floor(np.exp(rng.random(len(todo)) * np.log(c + 1.0))).astype(np.int64), c)
+            n = np.maximum(n, 1)
+            accept = rng.random(len(todo)) * (n * np.log1p(1.0 / n)) <= np.log(2.0)
+            out[todo[accept]] = n[accept]
+            todo = todo[~accept]
+        return out
+
+    def outcome_probabilities(self, law: str) -> np.ndarray:
+        """P(gcd = k) for k = 1..max_outcome under a drawn-outcome law."""
+        k = np.arange(1, self.max_outcome + 1, dtype=np.float64)
+        weights = k ** -OUTCOME_EXPONENTS[law]
+        return weights / weights.sum()
+
+    def pairs_with_gcd(self, rng: np.random.Generator, k: np.ndarray, law: str | None = None) -> Problems:
+        """Pairs (k a, k b) with a, b coprime, drawn from the operand law on 1..max_int // k."""
+        k = np.asarray(k, dtype=np.int64)
+        caps = self.max_int // k
+        a = np.empty(len(k), dtype=np.int64)
+        b = np.empty(len(k), dtype=np.int64)
+        todo = np.arange(len(k))
+        while len(todo):
+            x = self.operand_values(rng, caps[todo], law)
+            y = self.operand_values(rng, caps[todo], law)
+            ok = np.gcd(x, y) == 1
+            a[todo[ok]], b[todo[ok]] = x[ok], y[ok]
+            todo = todo[~ok]
+        return {"a": a * k, "b": b * k}
+
+    def sample(self, rng: np.random.Generator, n: int) -> Problems:
+        mixed = rng.random(n) < self.mixture
+        a = np.empty(n, dtype=np.int64)
+        b = np.empty(n, dtype=np.int64)
+        drawn = mixed | (self.outcomes != "natural")
+        natural = ~drawn
+        if natural.any():
+            caps = np.full(int(natural.sum()), self.max_int)
+            a[natural], b[natural] = self.operand_values(rng, caps), self.operand_values(rng, caps)
+        if drawn.any():
+            ks = np.empty(int(drawn.sum()), dtype=np.int64)
+            from_mixture = mixed[drawn]
+            for law, rows in (("uniform", from_mixture), (self.outcomes, ~from_mixture)):
+                if rows.any():
+                    ks[rows] = 1 + rng.choice(self.max_outcome, size=int(rows.sum()), p=self.outcome_probabilities(law))
+            pairs = self.pairs_with_gcd(rng, ks)
+            a[drawn], b[drawn] = pairs["a"], pairs["b"]
+        return {"a": a, "b": b}
+
+    # --- encoding and scoring ------------------------------------------------------------------------
+    def keys(self, problems: Problems) -> np.ndarray:
+        # (a, b) and (b, a) are one problem: the model must not see either order of a held-out pair.
+        a, b = problems["a"], problems["b"]
+        return np.minimum(a, b) * (self.max_int + 1) + np.maximum(a, b)
+
+    def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
+        a, b = problems["a"], problems["b"]
+        source = pack([self.codec.encode_batch(a), self.codec.encode_batch(b)], self.offset, bos=False)
+        target = pack([self.codec.encode_batch(np.gcd(a, b))], self.offset, bos=True)
+        return source, target
+
+    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
+        values, valid = unpack_integers(hypotheses, self.offset, self.codec)
+        return valid & (values == np.gcd(problems["a"], problems["b"]))
+
+    def classes(self, problems: Problems) -> np.ndarray:
+        return np.gcd(problems["a"], problems["b"]).astype(np.int64)
+
+    def parse_problem(self, args: Sequence[str]) -> Problems:
+        if len(args) != 2:
+            raise ConfigError(f"a GCD problem is two integers, got {len(args)} words: {' '.join(args)!r}")
+        values = []
+        for word in args:
+            try:
+                value = int(word)
+            except ValueError:
+                raise ConfigError(f"{word!r} is not an integer; give two integers in 1..{self.max_int}") from None
+            if not 1 <= value <= self.max_int:
+                raise ConfigError(f"{value} is outside the trained range 1..{self.max_int}")
+            values.append(value)
+        return {"a": np.array(values[:1]), "b": np.array(values[1:])}
+
+    def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
+        values, valid = unpack_integers(hypotheses, self.offset, self.codec)
+        return [str(v) if ok else "(malformed)" for v, ok in zip(values.tolist(), valid.tolist(), strict=True)]
