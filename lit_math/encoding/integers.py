@@ -14,6 +14,7 @@ from lit_math.errors import check_int
 
 MIN_BASE = 2
 MAX_BASE = 100_000
+INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 class DecodeError(ValueError):
@@ -34,9 +35,6 @@ class IntegerCodec:
         self.base = base
         self.tokens: list[str] = ["+", "-", *(str(d) for d in range(base))]
         self._digit = {str(d): d for d in range(base)}
-        self.max_int64_digits = 1  # longest digit string whose value always fits in int64
-        while base ** (self.max_int64_digits + 1) <= 2**63:
-            self.max_int64_digits += 1
 
     def n_digits(self, n: int) -> int:
         """Number of digits of |n| (1 for 0)."""
@@ -102,7 +100,8 @@ class IntegerCodec:
     def decode_batch(self, local: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Decode rows of local indices (the first `lengths[i]` of row i): (values, valid mask).
 
-        A row is valid exactly when `decode` would accept its tokens; invalid rows get value 0.
+        A row is valid exactly when `decode` would accept its tokens and the value fits in int64;
+        invalid rows get value 0.
         """
         local = np.asarray(local, dtype=np.int64)
         lengths = np.asarray(lengths, dtype=np.int64)
@@ -112,18 +111,15 @@ class IntegerCodec:
         is_digit = (local >= self.DIGIT0) & (local < self.DIGIT0 + self.base)
         digits_ok = np.all(is_digit | ~in_row | (cols == 0), axis=1)
         sign = local[:, 0] if width else np.full(n, -1)
-        valid = (
-            (lengths >= 2)
-            & (lengths <= min(width, self.max_int64_digits + 1))
-            & digits_ok
-            & ((sign == self.PLUS) | (sign == self.MINUS))
-        )
+        valid = (lengths >= 2) & (lengths <= width) & digits_ok & ((sign == self.PLUS) | (sign == self.MINUS))
         first = local[:, 1] if width > 1 else np.full(n, -1)
         valid &= ~((lengths > 2) & (first == self.DIGIT0))
         value = np.zeros(n, dtype=np.int64)
         for p in range(1, width):
             use = valid & (p < lengths)
-            value = np.where(use, value * self.base + (local[:, p] - self.DIGIT0), value)
+            digit = np.where(use, local[:, p] - self.DIGIT0, 0)
+            valid &= ~use | (value <= (INT64_MAX - digit) // self.base)  # else this digit would overflow
+            value = np.where(use & valid, value * self.base + digit, value)
         valid &= ~((sign == self.MINUS) & (value == 0))
         value = np.where(valid & (sign == self.MINUS), -value, value)
         return np.where(valid, value, 0), valid

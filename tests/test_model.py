@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import torch
+
+from lit_math.errors import ConfigError
+from lit_math.model import Seq2SeqModule, Seq2SeqTransformer
+from lit_math.model.module import lr_factor
+from lit_math.tasks import GCDTask
+
+
+def random_sources(n=64, length=11, vocab=15, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    source = torch.randint(3, vocab, (n, length), generator=g)
+    lengths = torch.randint(3, length + 1, (n,), generator=g)
+    source[torch.arange(length)[None, :] >= lengths[:, None]] = 0
+    return source
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cached_decoding_equals_uncached_decoding(seed):
+    torch.manual_seed(seed)
+    model = Seq2SeqTransformer(15, 11, 9, d_model=32, n_enc_layers=2, n_dec_layers=3, n_heads=4).eval()
+    for p in model.parameters():  # larger weights: more varied tokens, more chances for a mismatch
+        p.data.mul_(20)
+    source = random_sources(seed=seed)
+    cached, uncached = model.generate(source), model.generate(source, use_cache=False)
+    assert cached.shape[1] == 8
+    assert len(set(cached.flatten().tolist())) > 3
+    assert torch.equal(cached, uncached)
+
+
+def test_positions_are_sized_to_the_task():
+    task = GCDTask(base=30)
+    module = Seq2SeqModule(task=task.config(), d_model=16, n_enc_layers=1, n_dec_layers=1, n_heads=2)
+    assert module.model.src_positions.num_embeddings == task.max_source_len == 13
+    assert module.model.tgt_positions.num_embeddings == task.max_target_len == 8
+    assert module.model.output.weight.shape[0] == len(task.vocabulary)
+    with pytest.raises(ConfigError, match="exceeds the model's 13 positions"):
+        module.model.encode(torch.ones(2, 14, dtype=torch.long))
+
+
+def test_shared_embeddings_tie_decoder_input_and_output():
+    tied = Seq2SeqTransformer(10, 5, 5, d_model=16, n_enc_layers=1, n_dec_layers=1, n_heads=2)
+    untied = Seq2SeqTransformer(10, 5, 5, d_model=16, n_enc_layers=1, n_dec_layers=1, n_heads=2, share_embeddings=False)
+    assert tied.output.weight is tied.tgt_tokens.weight
+    assert untied.output.weight is not untied.tgt_tokens.weight
+    assert sum(p.numel() for p in untied.parameters()) - sum(p.numel() for p in tied.parameters()) == 160
+
+
+def test_model_overfits_a_tiny_fixed_batch():
+    torch.manual_seed(0)
+    task = GCDTask(base=10, max_int=1000)
+    module = Seq2SeqModule(task=task.config(), d_model=64, n_enc_layers=1, n_dec_layers=1, n_heads=4)
+    problems = task.sample(np.random.default_rng(0), 32)
+    source, target = (torch.from_numpy(x) for x in task.encode(problems))
+    batch = {"source": source, "target": target}
+    optimizer = torch.optim.Adam(module.parameters(), lr=3e-3)
+    for _ in range(300):
+        optimizer.zero_grad()
+        loss = module.loss(batch)
+        loss.backward()
+        optimizer.step()
+    module.eval()
+    hypotheses = module.model.generate(source).numpy()
+    assert task.score(problems, hypotheses).all(), f"loss {loss.item():.4f}"
+
+
+def test_learning_rate_schedules():
+    assert [lr_factor(s, 4, "constant", 100) for s in (0, 1, 3, 4, 50)] == [0.25, 0.5, 1.0, 1.0, 1.0]
+    assert lr_factor(15, 4, "inverse_sqrt", 100) == pytest.approx(0.5)
+    assert lr_factor(4, 4, "cosine", 104) == pytest.approx(1.0)
+    assert lr_factor(54, 4, "cosine", 104) == pytest.approx(0.5)
+    assert lr_factor(104, 4, "cosine", 104) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"d_model": 64, "n_heads": 5}, "n_heads=5 must divide d_model=64"),
+        ({"n_enc_layers": 0}, "n_enc_layers must be an integer >= 1, got 0"),
+        ({"schedule": "linear"}, "schedule must be one of constant, inverse_sqrt, cosine; got 'linear'"),
+        ({"dropout": 1.0}, r"dropout must be in \[0, 1\), got 1.0"),
+    ],
+)
+def test_bad_model_configuration(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        Seq2SeqModule(task=GCDTask().config(), **kwargs)
