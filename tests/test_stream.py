@@ -3,7 +3,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from lit_math.data.stream import HeldOut, StreamSampler, TrainingStream
+from lit_math.data.stream import HeldOut, ShardSampler, StreamSampler, TrainingStream
 from lit_math.errors import ConfigError
 from lit_math.tasks import GCDTask
 
@@ -90,3 +90,10 @@ def test_held_out_problems_exhausting_the_space_is_a_clear_error():
     data = tiny_data(max_int=3, max_outcome=3, classes=1, per_class=30, natural_size=50)
     with pytest.raises(RuntimeError, match=r"evaluation sets .* cover nearly all"):
         data.train_dataloader().dataset[(0, 0)]
+
+
+@pytest.mark.parametrize("n_batches,world", [(3, 2), (7, 3), (1, 4)])
+def test_evaluation_batches_are_split_between_ranks_each_exactly_once(n_batches, world):
+    shards = [list(ShardSampler(n_batches, world, rank)) for rank in range(world)]
+    assert sorted(i for shard in shards for i in shard) == list(range(n_batches))
+    assert [len(ShardSampler(n_batches, world, rank)) for rank in range(world)] == [len(s) for s in shards]

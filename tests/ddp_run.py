@@ -1,0 +1,51 @@
+"""Run by test_ddp.py as `python tests/ddp_run.py OUT_DIR`: Lightning's DDP launcher re-executes this
+command line for the second process, which is why DDP is tested from a script and not inside pytest."""
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import lightning as L  # noqa: E402
+
+from tests.helpers import RecordBatches, tiny_data, tiny_model  # noqa: E402
+
+
+def main(out: Path) -> None:
+    L.seed_everything(0)
+    data = tiny_data(natural_size=150)  # 3 evaluation batches: uneven between the 2 ranks
+    module = tiny_model(data)
+    record = RecordBatches()
+    ddp = L.Trainer(
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp",
+        max_steps=6,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        callbacks=[record],
+    )
+    ddp.fit(module, data)
+    rank = ddp.global_rank
+    (out / f"pairs_rank{rank}.json").write_text(json.dumps(record.seen))
+    ddp.save_checkpoint(out / "model.ckpt")
+    evaluate = L.Trainer(
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp",
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    metrics = {k: v for per_set in evaluate.validate(module, data, verbose=False) for k, v in per_set.items()}
+    if rank == 0:
+        (out / "metrics.json").write_text(json.dumps(metrics))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
