@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from collections.abc import Sequence
 
 import torch
+from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
@@ -24,6 +26,7 @@ class LitMathCLI(LightningCLI):
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "{epoch}-{step}"})
         parser.add_lightning_class_args(ExamplesPerSecond, "throughput")
+        parser.epilog = family_knobs()
 
     def _parse_ckpt_path(self) -> None:
         # The checkpoint's task is checked against the data's when the weights load (a clear error if
@@ -34,6 +37,23 @@ class LitMathCLI(LightningCLI):
         if ckpt_path:
             _readable_checkpoint(ckpt_path)
         super()._parse_ckpt_path()
+
+
+class _KeepEpilogLines(DefaultHelpFormatter):
+    """Keeps the line breaks of the family knobs listed after the options."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
+
+
+def family_knobs() -> str:
+    """Every problem family's data knobs, for `lit-math fit --help` (subclass mode would hide them)."""
+    sections = []
+    for family in StreamingDataModule.__subclasses__():
+        name = f"{family.__module__.rsplit('.', 1)[0]}.{family.__name__}"
+        doc = inspect.getdoc(family) or ""
+        sections.append(f"--data {name} (all options: --data.help {family.__name__})\n{doc}")
+    return "Problem families (knobs are --data.init_args.NAME, or --data.NAME):\n\n" + "\n\n".join(sections)
 
 
 def _readable_checkpoint(path: str) -> None:
@@ -76,20 +96,27 @@ def _config_error(error: BaseException) -> ConfigError | None:
     return None
 
 
+def build_cli(args: Sequence[str] | None = None, run: bool = True) -> LitMathCLI:
+    """The LightningCLI of `lit-math` (with `run=False`: parse and instantiate only, for checks)."""
+    return LitMathCLI(
+        Seq2SeqModule,
+        StreamingDataModule,
+        subclass_mode_data=True,
+        args=None if args is None else list(args),
+        run=run,
+        save_config_kwargs={"overwrite": True},
+        auto_configure_optimizers=False,
+        parser_kwargs={"formatter_class": _KeepEpilogLines},
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["translate"]:
         sys.exit(translate(words[1:]))
     torch.set_float32_matmul_precision("high")
     try:
-        LitMathCLI(
-            Seq2SeqModule,
-            StreamingDataModule,
-            subclass_mode_data=True,
-            args=None if argv is None else words,
-            save_config_kwargs={"overwrite": True},
-            auto_configure_optimizers=False,
-        )
+        build_cli(argv)
     except Exception as error:
         cause = _config_error(error)
         if cause is None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lightning as L  # noqa: E402
+import lightning as L
 
-from tests.helpers import RecordBatches, tiny_data, tiny_model  # noqa: E402
+from tests.helpers import RecordBatches, tiny_data, tiny_model
 
 
 def main(out: Path) -> None:
