@@ -97,3 +97,12 @@ def test_evaluation_batches_are_split_between_ranks_each_exactly_once(n_batches,
     shards = [list(ShardSampler(n_batches, world, rank)) for rank in range(world)]
     assert sorted(i for shard in shards for i in shard) == list(range(n_batches))
     assert [len(ShardSampler(n_batches, world, rank)) for rank in range(world)] == [len(s) for s in shards]
+
+
+def test_held_out_membership_is_exact_beyond_the_filter():
+    task = GCDTask(max_int=2**31)
+    shift = 1 << HeldOut.FILTER_BITS  # keys equal in their low bits collide in the filter
+    held = HeldOut(task, [{"a": np.array([1, 5]), "b": np.array([7, 9])}])
+    base = task.keys({"a": np.array([1, 5]), "b": np.array([7, 9])})
+    probes = np.concatenate([base, base + shift, base - shift, [0]])
+    assert held.contains(probes).tolist() == [True, True, False, False, False, False, False]

@@ -22,20 +22,28 @@ MAX_RESAMPLING_ROUNDS = 1000
 
 
 class HeldOut:
-    """Sorted keys of the evaluation problems; membership is a binary search per example."""
+    """Keys of the evaluation problems. Membership: a 2^20-bit filter on the low bits of the key, then a binary
+    search among the sorted keys for the few that pass it (the filter alone answers most draws at once)."""
+
+    FILTER_BITS = 20
 
     def __init__(self, task: Task, problem_sets: list[Problems]) -> None:
         keys = [task.keys(p) for p in problem_sets]
         self.keys = np.unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
+        self.mask = (1 << self.FILTER_BITS) - 1
+        self.filter = np.zeros(1 << self.FILTER_BITS, dtype=bool)
+        self.filter[self.keys & self.mask] = True
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
-        if not len(self.keys):
-            return np.zeros(len(keys), dtype=bool)
-        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        return self.keys[pos] == keys
+        found = self.filter[keys & self.mask]
+        maybe = np.flatnonzero(found)
+        if len(maybe):
+            pos = np.minimum(np.searchsorted(self.keys, keys[maybe]), len(self.keys) - 1)
+            found[maybe] = self.keys[pos] == keys[maybe]
+        return found
 
 
 def to_batch(task: Task, problems: Problems) -> dict[str, Any]:

@@ -1,8 +1,6 @@
-"""Packing encoded pieces into padded id matrices (and back), one numpy pass per piece, never per example."""
+"""Encoded rows to padded id matrices and back, with a fixed number of numpy operations per batch."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -10,26 +8,19 @@ from lit_math.encoding.integers import IntegerCodec
 from lit_math.encoding.vocabulary import Vocabulary
 
 
-def pack(pieces: Sequence[tuple[np.ndarray, np.ndarray]], offset: int, bos: bool) -> np.ndarray:
-    """Concatenate per-row pieces (local indices, lengths) into vocabulary ids, end with EOS, pad with PAD.
-
-    `offset` is the vocabulary id of local index 0; `bos` prepends a begin-of-sequence token (targets).
-    """
-    n = len(pieces[0][1])
-    total = sum(lengths for _, lengths in pieces) + 1 + int(bos)
-    out = np.full((n, int(total.max(initial=1))), Vocabulary.pad_id, dtype=np.int64)
-    rows = np.arange(n)
-    cursor = np.full(n, int(bos), dtype=np.int64)
+def pack(local: np.ndarray, lengths: np.ndarray, offset: int, bos: bool) -> np.ndarray:
+    """Local token indices (right-padded with -1) to vocabulary ids: shift by `offset`, end with EOS,
+    pad with PAD, and with `bos` (targets) begin with BOS."""
+    n, width = local.shape
+    cols = np.arange(width + 1)[None, :]
+    body = np.empty((n, width + 1), dtype=np.int64)
+    body[:, :width] = local + offset
+    ids = np.where(
+        cols < lengths[:, None], body, np.where(cols == lengths[:, None], Vocabulary.eos_id, Vocabulary.pad_id)
+    )
     if bos:
-        out[:, 0] = Vocabulary.bos_id
-    for local, lengths in pieces:
-        width = local.shape[1]
-        inside = np.arange(width)[None, :] < lengths[:, None]
-        cols = cursor[:, None] + np.arange(width)[None, :]
-        out[np.broadcast_to(rows[:, None], inside.shape)[inside], cols[inside]] = local[inside] + offset
-        cursor += lengths
-    out[rows, cursor] = Vocabulary.eos_id
-    return out
+        ids = np.concatenate([np.full((n, 1), Vocabulary.bos_id, dtype=np.int64), ids], axis=1)
+    return ids
 
 
 def unpack_integers(ids: np.ndarray, offset: int, codec: IntegerCodec) -> tuple[np.ndarray, np.ndarray]:

@@ -49,6 +49,7 @@ class GCDTask(Task):
             raise ConfigError(f"mixture is a share of examples, in 0..1; got {self.mixture!r}")
         digits = codec.n_digits(self.max_int)
         object.__setattr__(self, "codec", codec)
+        object.__setattr__(self, "digits", digits)
         object.__setattr__(self, "vocabulary", Vocabulary(codec.tokens))
         object.__setattr__(self, "offset", self.vocabulary.id("+"))
         object.__setattr__(self, "max_source_len", 2 * (1 + digits) + 1)
@@ -125,8 +126,8 @@ class GCDTask(Task):
 
     def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
         a, b = problems["a"], problems["b"]
-        source = pack([self.codec.encode_batch(a), self.codec.encode_batch(b)], self.offset, bos=False)
-        target = pack([self.codec.encode_batch(np.gcd(a, b))], self.offset, bos=True)
+        source = pack(*self.codec.encode_rows([a, b], self.digits), self.offset, bos=False)
+        target = pack(*self.codec.encode_rows([np.gcd(a, b)], self.digits), self.offset, bos=True)
         return source, target
 
     def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
