@@ -69,10 +69,9 @@ class GCDDataModule(StreamingDataModule):
         Both use uniform operands whatever the training law, as in the paper, so runs compare.
         """
         task: GCDTask = self.task
-        full = np.full(self.natural_size, task.max_int)
-        sets = {
-            "natural": {"a": task.operand_values(rng, full, "uniform"), "b": task.operand_values(rng, full, "uniform")}
-        }
+        size = self.natural_size
+        natural = {name: task.operand_values(rng, task.max_int, size, "uniform") for name in ("a", "b")}
+        sets = {"natural": natural}
         ks = np.repeat(np.arange(1, self.classes + 1), self.per_class)
         sets["classes"] = task.pairs_with_gcd(rng, ks, "uniform")
         return {name: problems for name, problems in sets.items() if len(problems["a"])}

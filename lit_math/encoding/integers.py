@@ -1,12 +1,15 @@
 """Integers as a sign token then base-B digits, most significant first (`+ 1 0` is 10 in base 10).
 
-The scalar path is the specification; the batch path is the fast one the data stream uses, and the tests
-hold them equal.
+The scalar path is the specification; the batch path (`digit_table`, then `DigitTable.rows`) is the fast one the
+data stream uses, and the tests hold them equal.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,6 +38,11 @@ class IntegerCodec:
         self.base = base
         self.tokens: list[str] = ["+", "-", *(str(d) for d in range(base))]
         self._digit = {str(d): d for d in range(base)}
+
+    @functools.cache  # noqa: B019 (one codec per task, a handful of widths)
+    def _powers(self, width: int) -> np.ndarray:
+        """B^0, B^1, ..., B^(width-1)."""
+        return self.base ** np.arange(width, dtype=np.int64)
 
     def n_digits(self, n: int) -> int:
         """Number of digits of |n| (1 for 0)."""
@@ -76,43 +84,36 @@ class IntegerCodec:
 
     def encode_batch(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Encode int64 `values` at once: (local indices, shape (N, width), right-padded with -1; lengths)."""
-        return self.encode_rows([values])
+        return self.digit_table(np.asarray(values, dtype=np.int64)[None, :]).rows([0])
 
-    def encode_rows(self, columns: Sequence[np.ndarray], width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Row i is the encodings of columns[0][i], columns[1][i], ... one after the other.
+    def digit_table(self, values: np.ndarray, width: int | None = None, offset: int = 0) -> DigitTable:
+        """The tokens of a (K, N) int64 array of values, ready to be read into rows (see `DigitTable`).
 
-        Returns local indices (N, longest row), right-padded with -1, and the row lengths. `width` is the
-        most digits any value may have (a task knows it from its range, which saves a pass).
-        A fixed number of numpy operations per call, whatever N: digits are computed right-aligned in a
-        table, the sign is written just before each number's first digit, and one gather reads the rows.
+        `width` is the most digits a value may have (a task knows it from its range, which saves a pass);
+        `offset` is added to every local index (the vocabulary id of `+`, to get ids directly).
+        A few numpy operations per digit position, none per example: batch generation is bound by numpy's
+        per-call cost, so every operation saved here is throughput.
         """
-        values = np.stack([np.asarray(c, dtype=np.int64) for c in columns])  # (K, N)
         k, n = values.shape
         mag = np.abs(values)
         top = int(mag.max(initial=0))
         width = width or self.n_digits(top)
-        if top >= self.base**width:
+        powers = self._powers(width)
+        if top >= int(powers[-1]) * self.base:
             raise ValueError(f"{top} has more than width={width} digits in base {self.base}")
-        powers = self.base ** np.arange(width - 1, -1, -1, dtype=np.int64)
-        n_digits = np.searchsorted(powers[-2::-1], mag, side="right") + 1  # (K, N): 1 + #{B^j <= |v|, j >= 1}
+        n_digits = np.searchsorted(powers, mag, side="right")  # #{j >= 0: B^j <= |v|}, at least 1 below
+        np.maximum(n_digits, 1, out=n_digits)
         table = np.empty((k, n, width + 1), dtype=np.int64)
-        prefix = mag[..., None] // powers  # the value's leading digits, as a number; digit j = prefix_j - B prefix_j-1
-        table[..., 1] = prefix[..., 0]
-        table[..., 2:] = prefix[..., 1:] - self.base * prefix[..., :-1]
-        table[..., 1:] += self.DIGIT0
-        starts = np.arange(k * n).reshape(k, n) * (width + 1) + (width - n_digits)  # where each number begins
+        digit0, rest = self.DIGIT0 + offset, mag
+        for column in range(width, 1, -1):  # least significant first; one division by a scalar per position
+            quotient = rest // self.base
+            table[..., column] = rest + digit0 - self.base * quotient
+            rest = quotient
+        table[..., 1] = rest + digit0
+        starts = np.arange(0, k * n * (width + 1), width + 1).reshape(k, n) + (width - n_digits)
         flat = table.reshape(-1)
-        flat[starts] = np.where(values < 0, self.MINUS, self.PLUS)
-        lengths = n_digits + 1
-        total = lengths.sum(axis=0)
-        cols = np.arange(int(total.max(initial=1)))[None, :]
-        index = starts[0][:, None] + cols
-        done = lengths[0]
-        for piece in range(1, k):
-            index = np.where(cols >= done[:, None], starts[piece][:, None] + (cols - done[:, None]), index)
-            done = done + lengths[piece]
-        tokens = flat.take(np.minimum(index, flat.size - 1))
-        return np.where(cols < total[:, None], tokens, -1), total
+        flat[starts] = (values < 0) + (self.PLUS + offset)  # MINUS is PLUS + 1
+        return DigitTable(flat, starts, n_digits + 1)
 
     def decode_batch(self, local: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Decode rows of local indices (the first `lengths[i]` of row i): (values, valid mask).
@@ -140,3 +141,36 @@ class IntegerCodec:
         valid &= ~((sign == self.MINUS) & (value == 0))
         value = np.where(valid & (sign == self.MINUS), -value, value)
         return np.where(valid, value, 0), valid
+
+
+@dataclass(frozen=True)
+class DigitTable:
+    """Encoded numbers, each right-aligned in a row of a flat table with its sign just before its first digit,
+    so that any concatenation of them is read with one gather (`rows`)."""
+
+    flat: np.ndarray
+    """Token indices; number (k, i) occupies flat[starts[k, i] : starts[k, i] + lengths[k, i]]."""
+    starts: np.ndarray
+    lengths: np.ndarray
+
+    def rows(
+        self, pieces: Sequence[int], end: int | None = None, pad: int = -1, begin: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row i: `begin`, then numbers (pieces[0], i), (pieces[1], i), ..., then `end`, padded with `pad`.
+
+        Returns the (N, longest row) matrix and the number of tokens of each row (`begin` and `end` excluded).
+        """
+        total = sum(self.lengths[piece] for piece in pieces)
+        first = int(begin is not None)
+        cols = np.arange(-first, int(total.max(initial=1)) + int(end is not None))[None, :]
+        index = self.starts[pieces[0]][:, None] + cols
+        done = self.lengths[pieces[0]]
+        for prev, piece in itertools.pairwise(pieces):  # from column `done` on, jump from prev's end to piece
+            index += (cols >= done[:, None]) * (self.starts[piece] - self.starts[prev] - self.lengths[prev])[:, None]
+            done = done + self.lengths[piece]
+        out = np.where(cols < total[:, None], self.flat.take(index, mode="clip"), pad)
+        if end is not None:
+            out[np.arange(len(total)), total + first] = end
+        if begin is not None:
+            out[:, 0] = begin
+        return out, total

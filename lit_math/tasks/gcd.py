@@ -7,6 +7,7 @@ operands uniform or log-uniform, and outcomes natural (operands drawn independen
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
@@ -14,7 +15,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from lit_math.encoding import IntegerCodec, Vocabulary
-from lit_math.encoding.sequences import pack, unpack_integers
+from lit_math.encoding.sequences import unpack_integers
 from lit_math.errors import ConfigError, check_choice, check_int
 from lit_math.tasks.base import Problems, Task
 
@@ -25,6 +26,16 @@ OUTCOME_EXPONENTS = {"inverse": 1.0, "inverse_sqrt": 0.5, "inverse_1_5": 1.5, "u
 OUTCOME_LAWS: tuple[str, ...] = ("natural", *OUTCOME_EXPONENTS)
 MAX_INT_LIMIT = 2**31
 """Largest `max_int`: problem keys `min * (M + 1) + max` must fit in int64."""
+
+
+TRIES = 3
+"""Candidates drawn per example and round by the rejection samplers: fewer rounds of numpy calls."""
+
+
+def _first_accepted(candidates: np.ndarray, accepted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each column of (TRIES, m, ...) candidates, the first accepted one, and whether there was one."""
+    first = accepted.argmax(axis=0)
+    return candidates[first, np.arange(accepted.shape[1])], accepted.any(axis=0)
 
 
 @dataclass(frozen=True)
@@ -59,23 +70,24 @@ class GCDTask(Task):
         return {"family": self.family, **asdict(self)}
 
     # --- distributions -------------------------------------------------------------------------------
-    def operand_values(self, rng: np.random.Generator, caps: np.ndarray, law: str | None = None) -> np.ndarray:
-        """One integer in 1..caps[i] per entry, uniform or with P(n) proportional to 1/n."""
-        law = law or self.operands
-        caps = np.asarray(caps, dtype=np.int64)
-        if law == "uniform":
-            return rng.integers(1, caps + 1)
+    def operand_values(
+        self, rng: np.random.Generator, caps: int | np.ndarray, size: int, law: str | None = None
+    ) -> np.ndarray:
+        """`size` integers, entry i in 1..caps[i] (or 1..caps), uniform or with P(n) proportional to 1/n."""
+        if (law or self.operands) == "uniform":
+            return rng.integers(1, caps + 1, size=size)
         # Exact 1/n law by rejection from floor(exp(U log(cap + 1))), whose P(n) = log(1 + 1/n) / log(cap + 1):
         # accept n with probability log(2) / (n log(1 + 1/n)), in (0.69, 1].
-        out = np.empty(len(caps), dtype=np.int64)
-        todo = np.arange(len(caps))
+        caps = np.broadcast_to(np.asarray(caps, dtype=np.int64), (size,))
+        out = np.empty(size, dtype=np.int64)
+        todo = np.arange(size)
         while len(todo):
             c = caps[todo]
-            n = np.minimum(np.floor(np.exp(rng.random(len(todo)) * np.log(c + 1.0))).astype(np.int64), c)
-            n = np.maximum(n, 1)
-            accept = rng.random(len(todo)) * (n * np.log1p(1.0 / n)) <= np.log(2.0)
-            out[todo[accept]] = n[accept]
-            todo = todo[~accept]
+            u = rng.random((2, TRIES, len(todo)))
+            n = np.clip(np.floor(np.exp(u[0] * np.log(c + 1.0))).astype(np.int64), 1, c)
+            value, found = _first_accepted(n, u[1] * (n * np.log1p(1.0 / n)) <= np.log(2.0))
+            out[todo[found]] = value[found]
+            todo = todo[~found]
         return out
 
     def outcome_probabilities(self, law: str) -> np.ndarray:
@@ -83,6 +95,10 @@ class GCDTask(Task):
         k = np.arange(1, self.max_outcome + 1, dtype=np.float64)
         weights = k ** -OUTCOME_EXPONENTS[law]
         return weights / weights.sum()
+
+    @functools.cache  # noqa: B019 (tasks are frozen and few)
+    def outcome_cdf(self, law: str) -> np.ndarray:
+        return np.cumsum(self.outcome_probabilities(law))
 
     def pairs_with_gcd(self, rng: np.random.Generator, k: np.ndarray, law: str | None = None) -> Problems:
         """Pairs (k a, k b) with a, b coprime, drawn from the operand law on 1..max_int // k."""
@@ -92,28 +108,35 @@ class GCDTask(Task):
         b = np.empty(len(k), dtype=np.int64)
         todo = np.arange(len(k))
         while len(todo):
-            x = self.operand_values(rng, caps[todo], law)
-            y = self.operand_values(rng, caps[todo], law)
-            ok = np.gcd(x, y) == 1
-            a[todo[ok]], b[todo[ok]] = x[ok], y[ok]
-            todo = todo[~ok]
+            m = len(todo)
+            x, y = self.operand_values(rng, np.tile(caps[todo], 2 * TRIES), 2 * TRIES * m, law).reshape(2, TRIES, m)
+            pair, found = _first_accepted(np.stack([x, y], axis=-1), np.gcd(x, y) == 1)
+            a[todo[found]], b[todo[found]] = pair[found, 0], pair[found, 1]
+            todo = todo[~found]
         return {"a": a * k, "b": b * k}
 
     def sample(self, rng: np.random.Generator, n: int) -> Problems:
+        if self.outcomes == "natural" and self.mixture == 0:  # the common case, in two draws
+            a, b = self.operand_values(rng, self.max_int, 2 * n).reshape(2, n)
+            return {"a": a, "b": b}
         mixed = rng.random(n) < self.mixture
         a = np.empty(n, dtype=np.int64)
         b = np.empty(n, dtype=np.int64)
         drawn = mixed | (self.outcomes != "natural")
         natural = ~drawn
         if natural.any():
-            caps = np.full(int(natural.sum()), self.max_int)
-            a[natural], b[natural] = self.operand_values(rng, caps), self.operand_values(rng, caps)
+            count = int(natural.sum())
+            a[natural], b[natural] = (
+                self.operand_values(rng, self.max_int, count),
+                self.operand_values(rng, self.max_int, count),
+            )
         if drawn.any():
             ks = np.empty(int(drawn.sum()), dtype=np.int64)
             from_mixture = mixed[drawn]
             for law, rows in (("uniform", from_mixture), (self.outcomes, ~from_mixture)):
                 if rows.any():
-                    ks[rows] = 1 + rng.choice(self.max_outcome, size=int(rows.sum()), p=self.outcome_probabilities(law))
+                    draws = np.searchsorted(self.outcome_cdf(law), rng.random(int(rows.sum())), side="right")
+                    ks[rows] = 1 + np.minimum(draws, self.max_outcome - 1)  # in case rounding leaves cdf[-1] < 1
             pairs = self.pairs_with_gcd(rng, ks)
             a[drawn], b[drawn] = pairs["a"], pairs["b"]
         return {"a": a, "b": b}
@@ -126,9 +149,9 @@ class GCDTask(Task):
 
     def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
         a, b = problems["a"], problems["b"]
-        source = pack(*self.codec.encode_rows([a, b], self.digits), self.offset, bos=False)
-        target = pack(*self.codec.encode_rows([np.gcd(a, b)], self.digits), self.offset, bos=True)
-        return source, target
+        table = self.codec.digit_table(np.stack([a, b, np.gcd(a, b)]), self.digits, self.offset)
+        eos, pad = Vocabulary.eos_id, Vocabulary.pad_id
+        return table.rows([0, 1], end=eos, pad=pad)[0], table.rows([2], end=eos, pad=pad, begin=Vocabulary.bos_id)[0]
 
     def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
         values, valid = unpack_integers(hypotheses, self.offset, self.codec)
