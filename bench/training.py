@@ -1,0 +1,134 @@
+"""Training throughput on one core: `lit-math fit` against a plain PyTorch loop over the same model and batches.
+
+    python3 bench/training.py [--tiny-steps 300] [--paper-steps 12]
+
+Each measurement runs in its own process pinned to CPU 0 with one torch thread (so peak RSS is its own); the
+tiny model's two sides alternate `--repeats` times and the medians are compared.
+lit-math's side is the CLI's trainer as `lit-math fit` builds it (TensorBoard logger, progress bar,
+checkpointing, examples/s meter, batches generated on the fly); the plain loop runs the same network, AdamW,
+warm-up schedule and gradient clipping over batches generated beforehand. Timing starts after warm-up steps.
+Targets: ratio lit-math / plain >= 0.9; tiny model >= 1.5 x 3,500 examples/s (a research trainer on this machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODELS = {  # name: (d_model, encoder layers, decoder layers, heads)
+    "tiny": (64, 1, 1, 4),
+    "paper": (512, 4, 4, 8),
+}
+BATCH = 256
+
+
+def cli_args(model: str, steps: int, out: str) -> list[str]:
+    return [
+        *(
+            f"--model.{name}={value}"
+            for name, value in zip(("d_model", "n_enc_layers", "n_dec_layers", "n_heads"), MODELS[model], strict=True)
+        ),
+        *("--model.lr", "1e-4", "--model.warmup_steps", "100"),
+        *("--data.class_path", "lit_math.data.GCDDataModule", "--data.base", "30", "--data.batch_size", str(BATCH)),
+        *("--data.epoch_size", str(BATCH * steps), "--data.per_class", "1", "--data.natural_size", "256"),
+        *("--trainer.max_steps", str(steps), "--trainer.limit_val_batches", "0", "--trainer.num_sanity_val_steps", "0"),
+        *("--trainer.accelerator", "cpu", "--trainer.devices", "1", "--trainer.gradient_clip_val", "1.0"),
+        *("--trainer.logger", "lightning.pytorch.loggers.TensorBoardLogger", "--trainer.logger.save_dir", out),
+    ]
+
+
+def measure(mode: str, model: str, steps: int, warmup: int) -> dict[str, float]:
+    import lightning as L
+    import torch
+
+    from lit_math.cli import build_cli
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as out:
+        cli = build_cli(cli_args(model, steps, out), run=False)
+        if mode == "lightning":
+            marks: dict[int, float] = {}
+
+            class StepTimer(L.Callback):
+                def on_train_batch_start(self, trainer, module, batch, batch_idx):
+                    if trainer.global_step == warmup:
+                        marks["start"] = time.perf_counter()
+
+                def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+                    marks["end"] = time.perf_counter()
+
+            cli.trainer.callbacks.append(StepTimer())
+            cli.trainer.fit(cli.model, cli.datamodule)
+            elapsed = marks["end"] - marks["start"]
+        else:
+            module, stream = cli.model, cli.datamodule.train_dataloader().dataset
+            batches = [stream[(0, i)] for i in range(steps)]
+            configured = module.configure_optimizers()  # constant schedule: needs no trainer
+            optimizer, scheduler = configured["optimizer"], configured["lr_scheduler"]["scheduler"]
+            module.train()
+            for step, batch in enumerate(batches):
+                if step == warmup:
+                    start = time.perf_counter()
+                optimizer.zero_grad(set_to_none=True)
+                module.loss(batch).backward()
+                torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+            elapsed = time.perf_counter() - start
+    return {
+        "examples_per_s": (steps - warmup) * BATCH / elapsed,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_worker(mode: str, model: str, steps: int, warmup: int) -> dict[str, float]:
+    command = [sys.executable, __file__, "--worker", mode, model, str(steps), str(warmup)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        ["taskset", "-c", "0", *command], capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1]
+    )
+    if result.returncode:
+        raise SystemExit(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tiny-steps", type=int, default=300)
+    parser.add_argument("--paper-steps", type=int, default=12)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side for the tiny model (median)")
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        mode, model, steps, warmup = args.worker
+        print(json.dumps(measure(mode, model, int(steps), int(warmup))))
+        return
+    print("| model | lit-math fit examples/s | plain PyTorch examples/s | ratio | lit-math peak RSS |")
+    print("|---|---:|---:|---:|---:|")
+    for model, steps, warmup, repeats in (
+        ("tiny", args.tiny_steps, 30, args.repeats),
+        ("paper", args.paper_steps, 2, 1),
+    ):
+        ours, plain = [], []
+        for _ in range(repeats):  # alternate, so a slow spell of the machine hits both sides
+            ours.append(run_worker("lightning", model, steps, warmup))
+            plain.append(run_worker("plain", model, steps, warmup))
+        ours_rate = statistics.median(r["examples_per_s"] for r in ours)
+        plain_rate = statistics.median(r["examples_per_s"] for r in plain)
+        rss = max(r["peak_rss_mib"] for r in ours)
+        print(
+            f"| {model} | {ours_rate:,.0f} | {plain_rate:,.0f} | {ours_rate / plain_rate:.2f} | {rss:,.0f} MiB |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
