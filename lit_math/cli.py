@@ -12,20 +12,21 @@ from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
-from lit_math.callbacks import ExamplesPerSecond
+from lit_math.callbacks import ExamplesPerSecond, WritePredictions
 from lit_math.data import StreamingDataModule
 from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
 
 
 class LitMathCLI(LightningCLI):
-    """Links the data's task to the model and always adds checkpointing and the examples/s meter."""
+    """Links the data's task to the model; always adds checkpointing, the examples/s meter, the prediction writer."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.task_config", "model.task", apply_on="instantiate")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "{epoch}-{step}"})
         parser.add_lightning_class_args(ExamplesPerSecond, "throughput")
+        parser.add_lightning_class_args(WritePredictions, "predictions")
         parser.epilog = family_knobs()
 
     def _parse_ckpt_path(self) -> None:

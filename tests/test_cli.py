@@ -1,5 +1,7 @@
 """The `lit-math` command as a user runs it: fit, validate, translate, and its errors."""
 
+import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +69,30 @@ def test_validate_from_checkpoint_and_refuse_another_vocabulary(run_dir):
     result = lit_math("validate", "--config", "configs/gcd/tiny.yaml", *small, "--data.base", "10", "--ckpt_path", ckpt)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("lit-math: error: the checkpoint was trained on task")
+
+
+def test_predict_writes_every_answer(run_dir, tmp_path):
+    ckpt = run_dir / "checkpoints" / "last.ckpt"
+    small = ["--data.per_class", "5", "--data.natural_size", "200", "--trainer.logger", "false"]
+    result = lit_math(
+        "predict",
+        "--config",
+        "configs/gcd/tiny.yaml",
+        *small,
+        "--ckpt_path",
+        ckpt,
+        "--predictions.output_dir",
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    natural = [json.loads(line) for line in (tmp_path / "natural.jsonl").read_text().splitlines()]
+    classes = [json.loads(line) for line in (tmp_path / "classes.jsonl").read_text().splitlines()]
+    assert len(natural) == 200 and len(classes) == 5 * 100
+    for row in natural + classes:
+        truth = math.gcd(row["problem"]["a"], row["problem"]["b"])
+        assert row["correct"] == (row["answer"] == str(truth))
+        assert row["output"].startswith("+") or row["answer"] == "(malformed)"
+    assert {math.gcd(r["problem"]["a"], r["problem"]["b"]) for r in classes} == set(range(1, 101))
 
 
 @pytest.mark.parametrize(

@@ -23,13 +23,13 @@ def test_base_30_learns_the_products_of_its_prime_divisors(tmp_path):
     not 7, and reaches about 85% on uniform pairs after 300,000 examples."""
     torch.manual_seed(0)
     data = GCDDataModule(base=30, epoch_size=300_000, per_class=200, classes=10, natural_size=5000, seed=0)
-    module = Seq2SeqModule(task=data.task_config, d_model=64, n_enc_layers=1, n_dec_layers=1, n_heads=4,
-                           lr=1e-3, warmup_steps=100)
-    fit = trainer(tmp_path, max_epochs=1, limit_val_batches=0, num_sanity_val_steps=0)
-    fit.fit(module, data)
-    natural, classes = data.val_dataloader()
-    metrics = {k: v for per_set in fit.validate(module, data, verbose=False) for k, v in per_set.items()}
+    module = Seq2SeqModule(
+        task=data.task_config, d_model=64, n_enc_layers=1, n_dec_layers=1, n_heads=4, lr=1e-3, warmup_steps=100
+    )
+    trainer(tmp_path, max_epochs=1, limit_val_batches=0, num_sanity_val_steps=0).fit(module, data)
+    evaluate = trainer(tmp_path)
+    metrics = {k: v for per_set in evaluate.validate(module, data, verbose=False) for k, v in per_set.items()}
     assert metrics["val/natural/acc"] > 0.8
-    by_gcd = accuracy_by_gcd(fit, module, classes)
+    by_gcd = accuracy_by_gcd(evaluate, module, data.val_dataloader()[1])
     assert all(by_gcd[k] > 0.9 for k in (1, 2, 3, 5, 6, 10)), by_gcd
     assert by_gcd[7] < 0.5, by_gcd

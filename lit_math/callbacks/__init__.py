@@ -1,5 +1,6 @@
 """Callbacks that turn training and evaluation into measurements."""
 
+from lit_math.callbacks.predictions import WritePredictions
 from lit_math.callbacks.throughput import ExamplesPerSecond
 
-__all__ = ["ExamplesPerSecond"]
+__all__ = ["ExamplesPerSecond", "WritePredictions"]

@@ -85,3 +85,6 @@ class StreamingDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> list[StatefulDataLoader]:
         return self._eval_dataloaders()
+
+    def predict_dataloader(self) -> list[StatefulDataLoader]:
+        return self._eval_dataloaders()
