@@ -56,13 +56,10 @@ class StreamingDataModule(L.LightningDataModule):
         trainer = self.trainer
         return (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
 
-    def _loader(self, dataset: Any, sampler: Any) -> StatefulDataLoader:
+    @staticmethod
+    def _loader(dataset: Any, sampler: Any, num_workers: int = 0) -> StatefulDataLoader:
         return StatefulDataLoader(
-            dataset,
-            batch_size=None,
-            sampler=sampler,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
+            dataset, batch_size=None, sampler=sampler, num_workers=num_workers, persistent_workers=num_workers > 0
         )
 
     def train_dataloader(self) -> StatefulDataLoader:
@@ -70,12 +67,12 @@ class StreamingDataModule(L.LightningDataModule):
         stream = TrainingStream(
             self.task, self.batch_size, self.seed, HeldOut(self.task, list(self.eval_problems.values()))
         )
-        return self._loader(stream, StreamSampler(self.epoch_size // self.batch_size, world, rank))
+        return self._loader(stream, StreamSampler(self.epoch_size // self.batch_size, world, rank), self.num_workers)
 
     def _eval_dataloaders(self) -> list[StatefulDataLoader]:
         world, rank = self._ranks()
         loaders = []
-        for problems in self.eval_problems.values():
+        for problems in self.eval_problems.values():  # encoded once: no workers needed to serve them
             batches = FixedBatches(self.task, problems, self.batch_size)
             loaders.append(self._loader(batches, ShardSampler(len(batches), world, rank)))
         return loaders

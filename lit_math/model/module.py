@@ -129,14 +129,15 @@ class Seq2SeqModule(L.LightningModule):
         self.eval_set_names = names
         self.accuracy = torch.nn.ModuleDict({name: MeanMetric() for name in names})
 
-    @staticmethod
-    def _numpy(problems: dict[str, Tensor]) -> Problems:
-        return {name: values.cpu().numpy() for name, values in problems.items()}
+    def answer(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Greedy answers to a batch, scored by the task: problems, hypotheses (ids) and correctness, in numpy."""
+        problems = {name: values.cpu().numpy() for name, values in batch["problems"].items()}
+        hypotheses = self.model.generate(batch["source"], self.hparams.eval_max_len).cpu().numpy()
+        return {"problems": problems, "hypotheses": hypotheses, "correct": self.task.score(problems, hypotheses)}
 
     def _evaluate(self, batch: dict[str, Any], stage: str, dataloader_idx: int) -> None:
         name = self.eval_set_names[dataloader_idx]
-        hypotheses = self.model.generate(batch["source"], self.hparams.eval_max_len)
-        correct = self.task.score(self._numpy(batch["problems"]), hypotheses.cpu().numpy())
+        correct = self.answer(batch)["correct"]
         size = batch["source"].shape[0]
         metric = self.accuracy[name]
         metric.update(torch.as_tensor(correct, dtype=torch.float32, device=self.device))
@@ -163,10 +164,7 @@ class Seq2SeqModule(L.LightningModule):
         return hypotheses, self.task.render(problems, hypotheses)
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
-        hypotheses = self.model.generate(batch["source"], self.hparams.eval_max_len)
-        problems = self._numpy(batch["problems"])
-        hyp = hypotheses.cpu().numpy()
-        return {"problems": problems, "hypotheses": hyp, "correct": self.task.score(problems, hyp)}
+        return self.answer(batch)
 
     # --- checkpoints ---------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
