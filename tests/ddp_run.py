@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lightning as L
 
-from tests.helpers import RecordBatches, tiny_data, tiny_model
+from tests.helpers import RecordBatches, tiny_data, tiny_model, trainer
 
 
 def main(out: Path) -> None:
@@ -17,31 +17,14 @@ def main(out: Path) -> None:
     data = tiny_data(natural_size=150)  # 3 evaluation batches: uneven between the 2 ranks
     module = tiny_model(data)
     record = RecordBatches()
-    ddp = L.Trainer(
-        accelerator="cpu",
-        devices=2,
-        strategy="ddp",
-        max_steps=6,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        callbacks=[record],
+    ddp = trainer(
+        out, devices=2, strategy="ddp", max_steps=6, limit_val_batches=0, num_sanity_val_steps=0, callbacks=[record]
     )
     ddp.fit(module, data)
     rank = ddp.global_rank
     (out / f"pairs_rank{rank}.json").write_text(json.dumps(record.seen))
     ddp.save_checkpoint(out / "model.ckpt")
-    evaluate = L.Trainer(
-        accelerator="cpu",
-        devices=2,
-        strategy="ddp",
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+    evaluate = trainer(out, devices=2, strategy="ddp")
     metrics = {k: v for per_set in evaluate.validate(module, data, verbose=False) for k, v in per_set.items()}
     if rank == 0:
         (out / "metrics.json").write_text(json.dumps(metrics))
