@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+import lightning as L
 import torch
 from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from lit_math.callbacks import ExamplesPerSecond, WritePredictions
 from lit_math.data import StreamingDataModule
 from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
+from lit_math.model.module import check_same_network
+
+DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transformers on generated problems.
+
+  lit-math fit --config configs/gcd/base30.yaml          train (resume with --ckpt_path)
+  lit-math validate|test|predict --ckpt_path CKPT        evaluate a checkpoint (on its own data by default)
+  lit-math translate --ckpt CKPT 10 32                   the model's answer to one problem (translate --help)
+"""
 
 
 class LitMathCLI(LightningCLI):
-    """Links the data's task to the model; always adds checkpointing, the examples/s meter, the prediction writer."""
+    """Links the data's task to the model; always adds checkpointing, the examples/s meter, the prediction writer.
+
+    With `--ckpt_path`, the model's settings come from the checkpoint (a different value given on the command
+    line or in a config is an error, never silently replaced), the data's too when none is given, and a
+    checkpoint whose network does not fit the data is refused before anything runs or is written.
+    """
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.task_config", "model.task", apply_on="instantiate")
@@ -29,15 +45,80 @@ class LitMathCLI(LightningCLI):
         parser.add_lightning_class_args(WritePredictions, "predictions")
         parser.epilog = family_knobs()
 
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        words = list(sys.argv[1:] if args is None else args)
+        ckpt_path = _option(words, "--ckpt_path")
+        given_data = any(w in ("-c", "--config", "--data") or w.startswith(("--config=", "--data")) for w in words)
+        if ckpt_path and not given_data and words[:1] != ["fit"]:  # evaluate a checkpoint on its own data
+            data = _saved_data(read_checkpoint(ckpt_path))
+            if data is None:
+                raise ConfigError(f"{ckpt_path} does not record its data settings: give --config or --data")
+            words += ["--data", json.dumps(data)]
+        self.config = parser.parse_args(words)
+
     def _parse_ckpt_path(self) -> None:
-        # The checkpoint's task is checked against the data's when the weights load (a clear error if
-        # they differ); it cannot be a parsed value since the data provides it.
-        if not self.config.get("subcommand"):
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if not ckpt_path:
             return
-        ckpt_path = self.config[self.config.subcommand].get("ckpt_path")
-        if ckpt_path:
-            _readable_checkpoint(ckpt_path)
-        super()._parse_ckpt_path()
+        saved = read_checkpoint(ckpt_path)["hyper_parameters"]
+        model = {name: value for name, value in saved.items() if name != "task" and not name.startswith("_")}
+        given = self.config[subcommand].model
+        defaults = {name: p.default for name, p in inspect.signature(Seq2SeqModule.__init__).parameters.items()}
+        conflicts = [
+            f"{name}={given[name]!r} (checkpoint: {value!r})"
+            for name, value in model.items()
+            if name in given and given[name] != defaults.get(name) and given[name] != value
+        ]
+        if conflicts:
+            raise ConfigError(
+                f"the configuration asks for model {', '.join(conflicts)}; leave them out to use the checkpoint's"
+            )
+        self.config = self.parser.parse_object({subcommand: {"model": model}}, self.config)
+        self._trained_on = saved["task"]
+
+    def instantiate_classes(self) -> None:
+        super().instantiate_classes()
+        if getattr(self, "_trained_on", None) is not None:
+            check_same_network(self._trained_on, self.datamodule.task)
+
+
+class SaveFitConfig(SaveConfigCallback):
+    """Saves the resolved config of `fit` runs in their log directory; evaluations write no config anywhere."""
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if stage == "fit":
+            super().setup(trainer, pl_module, stage)
+
+
+def _option(words: list[str], name: str) -> str | None:
+    for i, word in enumerate(words):
+        if word == name and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith(name + "="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def read_checkpoint(path: str) -> dict[str, Any]:
+    """A lit-math checkpoint's contents, or a ConfigError that says why it is not one."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ConfigError(f"no checkpoint at {path!r}") from None
+    except Exception as error:
+        raise ConfigError(f"{path!r} is not a readable checkpoint: {type(error).__name__}: {error}") from None
+    if "task" not in checkpoint.get("hyper_parameters", {}) or "vocabulary" not in checkpoint:
+        raise ConfigError(f"{path!r} is not a lit-math checkpoint (no task or vocabulary in it)")
+    return checkpoint
+
+
+def _saved_data(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
+    for family in StreamingDataModule.__subclasses__():
+        state = checkpoint.get(family.__qualname__)
+        if isinstance(state, dict) and "class_path" in state:
+            return state
+    return None
 
 
 class _KeepEpilogLines(DefaultHelpFormatter):
@@ -57,14 +138,6 @@ def family_knobs() -> str:
     return "Problem families (knobs are --data.init_args.NAME, or --data.NAME):\n\n" + "\n\n".join(sections)
 
 
-def _readable_checkpoint(path: str) -> None:
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:
-        raise SystemExit(f"lit-math: cannot read checkpoint {path!r}: {error.strerror}") from None
-
-
 def translate(argv: Sequence[str]) -> int:
     """Print the model's answer to one problem given as words (for GCD: two integers)."""
     parser = argparse.ArgumentParser(prog="lit-math translate", description=translate.__doc__)
@@ -72,14 +145,16 @@ def translate(argv: Sequence[str]) -> int:
     parser.add_argument("--device", default="cpu", help="torch device to run on (default: cpu)")
     parser.add_argument("problem", nargs="+", help="the problem, e.g. `10 32` for gcd(10, 32)")
     args = parser.parse_args(argv)
-    _readable_checkpoint(args.ckpt)
-    module = Seq2SeqModule.load_from_checkpoint(args.ckpt, map_location=args.device).eval()
     try:
+        device = torch.device(args.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ConfigError(f"--device {args.device}: no CUDA device is available here")
+        read_checkpoint(args.ckpt)
+        module = Seq2SeqModule.load_from_checkpoint(args.ckpt, map_location=device).eval()
         problems = module.task.parse_problem(args.problem)
-    except ValueError as error:
+    except (ConfigError, RuntimeError) as error:  # torch.device raises RuntimeError on a bad name
         parser.error(str(error))
-    hypotheses, answers = module.translate(problems)
-    source, _ = module.task.encode(problems)
+    source, hypotheses, answers = module.translate(problems)
     print(answers[0])
     print("source:", " ".join(module.vocabulary.words(source[0])))
     print("output:", " ".join(module.vocabulary.words(hypotheses[0])))
@@ -105,9 +180,10 @@ def build_cli(args: Sequence[str] | None = None, run: bool = True) -> LitMathCLI
         subclass_mode_data=True,
         args=None if args is None else list(args),
         run=run,
+        save_config_callback=SaveFitConfig,
         save_config_kwargs={"overwrite": True},
         auto_configure_optimizers=False,
-        parser_kwargs={"formatter_class": _KeepEpilogLines},
+        parser_kwargs={"formatter_class": _KeepEpilogLines, "description": DESCRIPTION},
     )
 
 

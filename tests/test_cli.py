@@ -11,7 +11,7 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lit_math.cli import build_cli
-from lit_math.data import GCDDataModule
+from lit_math.encoding import DecodeError, IntegerCodec
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = [
@@ -20,18 +20,28 @@ QUICK = [
 ]
 
 
-def lit_math(*args, cwd=ROOT):
+def lit_math(*args, cwd):
+    """Runs `lit-math` in `cwd` (a temporary folder: the tests never write into the repository)."""
     return subprocess.run(
         [sys.executable, "-m", "lit_math", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
     )
 
 
+TINY = ROOT / "configs" / "gcd" / "tiny.yaml"
+SMALL_EVAL = ["--data.per_class", "5", "--data.natural_size", "200", "--trainer.logger", "false"]
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli")
-    result = lit_math("fit", "--config", "configs/gcd/tiny.yaml", *QUICK, "--trainer.logger.init_args.save_dir", out)
+    result = lit_math("fit", "--config", TINY, *QUICK, "--trainer.logger.init_args.save_dir", out, cwd=out)
     assert result.returncode == 0, result.stderr[-3000:]
     return out / "gcd_tiny" / "version_0"
+
+
+@pytest.fixture
+def ckpt(run_dir):
+    return run_dir / "checkpoints" / "last.ckpt"
 
 
 def test_fit_writes_tensorboard_logs_and_a_checkpoint(run_dir):
@@ -44,54 +54,101 @@ def test_fit_writes_tensorboard_logs_and_a_checkpoint(run_dir):
     assert 0 <= events.Scalars("val/natural/acc")[-1].value <= 1
 
 
-def test_translate_reads_the_checkpoint_back(run_dir):
-    result = lit_math("translate", "--ckpt", run_dir / "checkpoints" / "last.ckpt", "10", "32")
+def test_translate_reads_the_checkpoint_back(ckpt, tmp_path):
+    result = lit_math("translate", "--ckpt", ckpt, "10", "32", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     answer, source, output = result.stdout.splitlines()
-    assert answer.isdigit() or answer == "(malformed)"
     assert source == "source: + 10 + 1 2"  # base 30
-    assert output.startswith("output:")
+    tokens = output.removeprefix("output: ").split()
+    try:
+        assert answer == str(IntegerCodec(30).decode(tokens))  # the answer is the reading of the tokens
+    except DecodeError:
+        assert answer == "(malformed)"
+    assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("words,message", [(["10", "x"], "'x' is not an integer"), (["10"], "two integers")])
-def test_translate_rejects_bad_problems_with_exit_code_2(run_dir, words, message):
-    result = lit_math("translate", "--ckpt", run_dir / "checkpoints" / "last.ckpt", *words)
+@pytest.mark.parametrize(
+    "words,message",
+    [
+        (["10", "x"], "'x' is not an integer"),
+        (["10"], "two integers"),
+        (["--device", "nonsense", "1", "2"], "nonsense"),
+    ],
+)
+def test_translate_rejects_bad_input_with_exit_code_2(ckpt, tmp_path, words, message):
+    result = lit_math("translate", "--ckpt", ckpt, *words, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
 
 
-def test_validate_from_checkpoint_and_refuse_another_vocabulary(run_dir):
-    ckpt = run_dir / "checkpoints" / "last.ckpt"
-    small = ["--data.per_class", "5", "--data.natural_size", "200", "--trainer.logger", "false"]
-    result = lit_math("validate", "--config", "configs/gcd/tiny.yaml", *small, "--ckpt_path", ckpt)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "val/natural/acc" in result.stdout
-    result = lit_math("validate", "--config", "configs/gcd/tiny.yaml", *small, "--data.base", "10", "--ckpt_path", ckpt)
+@pytest.mark.parametrize("content,message", [(None, "no checkpoint at"), (b"not a checkpoint", "not a readable")])
+def test_translate_refuses_what_is_not_a_checkpoint(tmp_path, content, message):
+    path = tmp_path / "model.ckpt"
+    if content is not None:
+        path.write_bytes(content)
+    result = lit_math("translate", "--ckpt", path, "1", "2", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("lit-math: error: the checkpoint was trained on task")
+    assert message in result.stderr
 
 
-def test_predict_writes_every_answer(run_dir, tmp_path):
-    ckpt = run_dir / "checkpoints" / "last.ckpt"
-    small = ["--data.per_class", "5", "--data.natural_size", "200", "--trainer.logger", "false"]
+def test_validate_with_the_checkpoint_alone(ckpt, tmp_path):
+    result = lit_math("validate", "--ckpt_path", ckpt, "--trainer.logger", "false", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "val/natural/acc" in result.stdout and "val/classes/acc" in result.stdout
+    assert not any(tmp_path.iterdir())  # an evaluation writes nothing
+
+
+def test_validate_refuses_a_checkpoint_that_does_not_fit_the_data(ckpt, tmp_path):
+    result = lit_math("validate", "--config", TINY, *SMALL_EVAL, "--ckpt_path", ckpt, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for wrong in (["--data.base", "10"], ["--data.max_int", "100000000"]):
+        result = lit_math("validate", "--config", TINY, *SMALL_EVAL, *wrong, "--ckpt_path", ckpt, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines()[-1].startswith("lit-math: error: the checkpoint was trained on task")
+
+
+def test_a_model_setting_that_contradicts_the_checkpoint_is_an_error(ckpt, tmp_path):
     result = lit_math(
-        "predict",
+        "validate", "--config", TINY, *SMALL_EVAL, "--model.d_model", "128", "--ckpt_path", ckpt, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "lit-math: error: the configuration asks for model d_model=128 (checkpoint: 64); "
+        "leave them out to use the checkpoint's"
+    )
+
+
+def test_resuming_with_another_base_leaves_nothing_behind(ckpt, tmp_path):
+    result = lit_math(
+        "fit",
         "--config",
-        "configs/gcd/tiny.yaml",
-        *small,
+        TINY,
+        "--data.base",
+        "10",
         "--ckpt_path",
         ckpt,
-        "--predictions.output_dir",
-        tmp_path,
+        "--trainer.logger.init_args.save_dir",
+        tmp_path / "runs",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "the checkpoint was trained on task" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_predict_writes_every_answer(ckpt, tmp_path):
+    out = tmp_path / "preds"
+    result = lit_math(
+        "predict", "--config", TINY, *SMALL_EVAL, "--ckpt_path", ckpt, "--predictions.output_dir", out, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    natural = [json.loads(line) for line in (tmp_path / "natural.jsonl").read_text().splitlines()]
-    classes = [json.loads(line) for line in (tmp_path / "classes.jsonl").read_text().splitlines()]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["preds"]
+    natural = [json.loads(line) for line in (out / "natural.jsonl").read_text().splitlines()]
+    classes = [json.loads(line) for line in (out / "classes.jsonl").read_text().splitlines()]
     assert len(natural) == 200 and len(classes) == 5 * 100
     for row in natural + classes:
         truth = math.gcd(row["problem"]["a"], row["problem"]["b"])
         assert row["correct"] == (row["answer"] == str(truth))
-        assert row["output"].startswith("+") or row["answer"] == "(malformed)"
     assert {math.gcd(r["problem"]["a"], r["problem"]["b"]) for r in classes} == set(range(1, 101))
 
 
@@ -100,40 +157,67 @@ def test_predict_writes_every_answer(run_dir, tmp_path):
     [
         (["--data.base", "1"], "base must be an integer 2..100000, got 1"),
         (["--data.max_int", "1"], "max_int must be an integer 2..2147483648, got 1"),
+        (["--data.operands", "gaussian"], "operands must be one of uniform, loguniform; got 'gaussian'"),
+        (
+            ["--data.outcomes", "zipf"],
+            "outcomes must be one of natural, inverse, inverse_sqrt, inverse_1_5, uniform; got 'zipf'",
+        ),
+        (["--data.seed", "-1"], "seed must be an integer >= 0, got -1"),
+        (["--data.epoch_size", "100"], "epoch_size (at least batch_size=256) must be an integer >= 256, got 100"),
         (["--model.n_heads", "5"], "n_heads=5 must divide d_model=64 (allowed: its divisors)"),
+        (["--model.d_model", "0"], "d_model must be an integer >= 1, got 0"),
+        (["--model.ffn_dim", "-3"], "ffn_dim must be an integer >= 1, got -3"),
+        (["--model.eval_max_len", "0"], "eval_max_len must be an integer >= 1, got 0"),
+        (["--model.weight_decay", "-1"], "lr must be > 0 and weight_decay >= 0; got lr=0.001, weight_decay=-1.0"),
+        (["--model.schedule", "linear"], "schedule must be one of constant, inverse_sqrt, cosine; got 'linear'"),
+        (["--ckpt_path", "missing.ckpt"], "no checkpoint at 'missing.ckpt'"),
     ],
 )
 def test_bad_configuration_stops_with_one_line(tmp_path, override, message):
-    result = lit_math("fit", "--config", ROOT / "configs/gcd/tiny.yaml", *override, cwd=tmp_path)
+    result = lit_math("fit", "--config", TINY, *override, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == f"lit-math: error: {message}"
     assert not any(tmp_path.iterdir())  # nothing half-written
 
 
-def test_unknown_distribution_name_is_refused_by_the_parser():
-    result = lit_math("fit", "--config", "configs/gcd/tiny.yaml", "--data.operands", "gaussian")
-    assert result.returncode == 2
-    assert "uniform" in result.stderr and "loguniform" in result.stderr and "gaussian" in result.stderr
-
-
-def test_help_lists_the_family_knobs():
-    result = lit_math("fit", "--help")
+def test_help_lists_the_family_knobs_and_translate(tmp_path):
+    result = lit_math("fit", "--help", cwd=tmp_path)
     assert result.returncode == 0
     for text in ("--data.help GCDDataModule", "operands:", "max_int:", "--model.d_model"):
         assert text in result.stdout
+    assert "lit-math translate" in lit_math("--help", cwd=tmp_path).stdout
 
 
-@pytest.mark.parametrize("config", sorted((ROOT / "configs" / "gcd").glob("*.yaml")), ids=lambda p: p.stem)
-def test_every_config_builds_its_data_and_model(config):
+PAPER = {"d_model": 512, "n_enc_layers": 4, "n_dec_layers": 4, "n_heads": 8}
+EXPERIMENTS = {
+    "base10": (10, "uniform", "natural"),
+    "base30": (30, "uniform", "natural"),
+    "base31": (31, "uniform", "natural"),
+    "base2023": (2023, "uniform", "natural"),
+    "loguniform_operands": (30, "loguniform", "natural"),
+    "loguniform_outcomes": (30, "uniform", "inverse"),
+    "uniform_outcomes": (30, "uniform", "uniform"),
+    "tiny": (30, "uniform", "natural"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_every_config_is_the_experiment_it_names(name):
+    config = ROOT / "configs" / "gcd" / f"{name}.yaml"
     cli = build_cli(["--config", str(config), "--trainer", str(ROOT / "configs/trainer/cpu.yaml")], run=False)
-    assert isinstance(cli.datamodule, GCDDataModule)
-    assert cli.model.task == cli.datamodule.task
-    assert cli.trainer.max_epochs >= 1
+    task = cli.datamodule.task
+    assert (task.base, task.operands, task.outcomes) == EXPERIMENTS[name]
+    assert cli.model.task == task and task.max_int == 10**6
+    if name != "tiny":
+        assert {k: cli.model.hparams[k] for k in PAPER} == PAPER
+        assert (cli.datamodule.epoch_size, cli.datamodule.batch_size) == (300_000, 256)
 
 
 @pytest.mark.parametrize("preset", sorted((ROOT / "configs" / "trainer").glob("*.yaml")), ids=lambda p: p.stem)
 def test_trainer_presets_merge_into_an_experiment(preset):
-    result = lit_math("fit", "--config", "configs/gcd/base30.yaml", "--trainer", preset, "--print_config")
+    result = lit_math(
+        "fit", "--config", ROOT / "configs/gcd/base30.yaml", "--trainer", preset, "--print_config", cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     config = yaml.safe_load(result.stdout)
     for key, value in yaml.safe_load(preset.read_text()).items():

@@ -3,7 +3,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from lit_math.data.stream import HeldOut, ShardSampler, StreamSampler, TrainingStream
+from lit_math.data.stream import EvaluationShard, HeldOut, StreamSampler, TrainingStream, WholeShard
 from lit_math.errors import ConfigError
 from lit_math.tasks import GCDTask
 
@@ -92,11 +92,29 @@ def test_held_out_problems_exhausting_the_space_is_a_clear_error():
         data.train_dataloader().dataset[(0, 0)]
 
 
-@pytest.mark.parametrize("n_batches,world", [(3, 2), (7, 3), (1, 4)])
-def test_evaluation_batches_are_split_between_ranks_each_exactly_once(n_batches, world):
-    shards = [list(ShardSampler(n_batches, world, rank)) for rank in range(world)]
-    assert sorted(i for shard in shards for i in shard) == list(range(n_batches))
-    assert [len(ShardSampler(n_batches, world, rank)) for rank in range(world)] == [len(s) for s in shards]
+@pytest.mark.parametrize("size,world", [(150, 2), (40, 3), (4, 4), (7, 2)])
+def test_evaluation_sets_are_split_between_ranks_each_problem_exactly_once(size, world):
+    task = GCDTask(max_int=10**6)
+    problems = task.sample(np.random.default_rng(0), size)
+    shards = [EvaluationShard(task, problems, 64, world, rank) for rank in range(world)]
+    assert all(len(shard) >= 1 for shard in shards)  # every rank logs every set
+    seen = sorted(p for shard in shards for batch in shard.batches for p in pairs(batch))
+    assert seen == sorted(zip(problems["a"].tolist(), problems["b"].tolist(), strict=True))
+    assert [list(WholeShard(len(s))) for s in shards] == [list(range(len(s))) for s in shards]
+
+
+def test_an_evaluation_set_smaller_than_the_world_is_refused():
+    data = tiny_data(natural_size=1)
+    data.trainer = type("FakeTrainer", (), {"world_size": 2, "global_rank": 0})()
+    with pytest.raises(ConfigError, match="evaluation set 'natural' has 1 problems for 2 devices"):
+        data.val_dataloader()
+
+
+def test_each_evaluation_set_depends_only_on_its_own_knobs():
+    small, large = tiny_data(natural_size=100), tiny_data(natural_size=300)
+    for name in ("a", "b"):
+        assert (small.eval_problems["classes"][name] == large.eval_problems["classes"][name]).all()
+    assert not (small.eval_problems["natural"]["b"] == large.eval_problems["natural"]["b"][:100]).all()
 
 
 def test_held_out_membership_is_exact_beyond_the_filter():

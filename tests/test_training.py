@@ -8,7 +8,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from lit_math.model import Seq2SeqModule
-from lit_math.model.module import VocabularyMismatch
+from lit_math.model.module import TaskMismatch
 
 from .helpers import RecordBatches, tiny_data, tiny_model, trainer
 
@@ -56,10 +56,10 @@ def test_checkpoint_carries_task_and_vocabulary(tmp_path):
     fit.save_checkpoint(path)
     restored = Seq2SeqModule.load_from_checkpoint(path)
     assert restored.task == data.task and restored.vocabulary == data.task.vocabulary
-    ids, answers = restored.translate(data.task.parse_problem(["12", "18"]))
-    assert ids.shape[0] == 1 and len(answers) == 1
+    source, ids, answers = restored.translate(data.task.parse_problem(["12", "18"]))
+    assert source.shape[0] == ids.shape[0] == 1 and len(answers) == 1
     other = tiny_data(base=11)
-    with pytest.raises(VocabularyMismatch, match=r"trained on task .*'base': 10.* data is task .*'base': 11"):
+    with pytest.raises(TaskMismatch, match=r"trained on task .*'base': 10.* data is task .*'base': 11"):
         trainer(tmp_path).validate(tiny_model(other), other, ckpt_path=str(path), verbose=False)
 
 

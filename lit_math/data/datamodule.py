@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from abc import abstractmethod
 from typing import Any
 
@@ -9,23 +10,25 @@ import lightning as L
 import numpy as np
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from lit_math.data.stream import FixedBatches, HeldOut, ShardSampler, StreamSampler, TrainingStream
-from lit_math.errors import check_int
+from lit_math.data.stream import EvaluationShard, HeldOut, StreamSampler, TrainingStream, WholeShard
+from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Problems, Task
 
 
 class StreamingDataModule(L.LightningDataModule):
     """Fresh training batches every epoch; evaluation sets built once from their own seed and held out.
 
-    Subclasses build the task and the named evaluation sets; everything about streams lives here.
+    Subclasses build the task and the named evaluation sets; everything about streams lives here. The
+    evaluation sets serve validation, test and predict alike (the literature's fixed test sets).
     """
 
     def __init__(self, *, epoch_size: int, batch_size: int, num_workers: int, seed: int, eval_seed: int) -> None:
         super().__init__()
-        self.epoch_size = check_int("epoch_size", epoch_size, 1)
         self.batch_size = check_int("batch_size", batch_size, 1)
+        self.epoch_size = check_int(f"epoch_size (at least batch_size={batch_size})", epoch_size, batch_size)
         self.num_workers = check_int("num_workers", num_workers, 0)
-        self.seed, self.eval_seed = seed, eval_seed
+        self.seed = check_int("seed", seed, 0)
+        self.eval_seed = check_int("eval_seed", eval_seed, 0)
         self.task = self.build_task()
         self._eval_problems: dict[str, Problems] | None = None
 
@@ -34,8 +37,12 @@ class StreamingDataModule(L.LightningDataModule):
         """The family's task, configured from this module's knobs."""
 
     @abstractmethod
-    def build_eval_sets(self, rng: np.random.Generator) -> dict[str, Problems]:
-        """The named evaluation sets, drawn from `rng` (seeded with `eval_seed`)."""
+    def build_eval_sets(self) -> dict[str, Problems]:
+        """The named evaluation sets, each drawn from `eval_rng(name)`."""
+
+    def eval_rng(self, name: str) -> np.random.Generator:
+        """The generator of evaluation set `name`: its problems depend on `eval_seed` and its own knobs only."""
+        return np.random.default_rng([self.eval_seed, zlib.crc32(name.encode())])
 
     @property
     def task_config(self) -> dict[str, Any]:
@@ -45,12 +52,18 @@ class StreamingDataModule(L.LightningDataModule):
     @property
     def eval_problems(self) -> dict[str, Problems]:
         if self._eval_problems is None:
-            self._eval_problems = self.build_eval_sets(np.random.default_rng(self.eval_seed))
+            self._eval_problems = self.build_eval_sets()
         return self._eval_problems
 
     @property
     def eval_set_names(self) -> list[str]:
         return list(self.eval_problems)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in checkpoints, so `lit-math validate/test/predict --ckpt_path` can rebuild this data alone."""
+        cls = type(self)
+        knobs = {name: value for name, value in self.hparams.items() if not name.startswith("_")}  # no CLI notes
+        return {"class_path": f"{cls.__module__}.{cls.__qualname__}", "init_args": knobs}
 
     def _ranks(self) -> tuple[int, int]:
         trainer = self.trainer
@@ -72,9 +85,12 @@ class StreamingDataModule(L.LightningDataModule):
     def _eval_dataloaders(self) -> list[StatefulDataLoader]:
         world, rank = self._ranks()
         loaders = []
-        for problems in self.eval_problems.values():  # encoded once: no workers needed to serve them
-            batches = FixedBatches(self.task, problems, self.batch_size)
-            loaders.append(self._loader(batches, ShardSampler(len(batches), world, rank)))
+        for name, problems in self.eval_problems.items():  # encoded once: no workers needed to serve them
+            size = len(next(iter(problems.values())))
+            if size < world:
+                raise ConfigError(f"evaluation set {name!r} has {size} problems for {world} devices: give it more")
+            shard = EvaluationShard(self.task, problems, self.batch_size, world, rank)
+            loaders.append(self._loader(shard, WholeShard(len(shard))))
         return loaders
 
     def val_dataloader(self) -> list[StatefulDataLoader]:

@@ -110,14 +110,15 @@ class _StreamPosition(Iterator[tuple[int, int]]):
 class StreamSampler(DistributedSampler):
     """Keys of this rank's batches for the epoch: global batch indices rank, rank + R, rank + 2R, ...
 
-    A `DistributedSampler` so that Lightning uses it as it is instead of wrapping it; every rank gets the
-    same number of batches (the remainder of the epoch is dropped) so DDP ranks stay in step.
+    A `DistributedSampler` so that Lightning uses it as it is instead of wrapping it (it shards by itself, hence
+    no `super().__init__`); every rank gets the same number of batches (the remainder of the epoch is dropped)
+    so DDP ranks stay in step.
     """
 
     def __init__(self, batches_per_epoch: int, num_replicas: int, rank: int) -> None:
         if not 0 <= rank < num_replicas:
             raise ConfigError(f"rank must be in 0..{num_replicas - 1}, got {rank}")
-        self.num_replicas, self.rank, self.epoch = num_replicas, rank, 0
+        self.num_replicas, self.rank, self.epoch, self.shuffle, self.drop_last = num_replicas, rank, 0, False, True
         self.batches_per_rank = batches_per_epoch // num_replicas
         if self.batches_per_rank == 0:
             raise ConfigError(
@@ -134,12 +135,17 @@ class StreamSampler(DistributedSampler):
         self.epoch = epoch
 
 
-class FixedBatches(Dataset):
-    """An evaluation set cut into batches once; item i is batch i."""
+class EvaluationShard(Dataset):
+    """This rank's share of an evaluation set (problems rank, rank + R, ...), cut into batches once.
 
-    def __init__(self, task: Task, problems: Problems, batch_size: int) -> None:
-        n = len(next(iter(problems.values())))
-        self.batches = [to_batch(task, take(problems, slice(i, i + batch_size))) for i in range(0, n, batch_size)]
+    Sharding examples rather than batches gives every rank at least one batch whenever the set has at least
+    one problem per rank, so every rank logs every set and the metrics' cross-rank reduction never waits.
+    """
+
+    def __init__(self, task: Task, problems: Problems, batch_size: int, world: int, rank: int) -> None:
+        mine = take(problems, slice(rank, None, world))
+        n = len(next(iter(mine.values())))
+        self.batches = [to_batch(task, take(mine, slice(i, i + batch_size))) for i in range(0, n, batch_size)]
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -148,17 +154,18 @@ class FixedBatches(Dataset):
         return self.batches[index]
 
 
-class ShardSampler(DistributedSampler):
-    """Batches rank, rank + R, ...: each evaluation batch is seen by exactly one rank, none twice.
+class WholeShard(DistributedSampler):
+    """Every batch of a dataset that is already this rank's shard, in order.
 
-    (Lightning's default distributed sampler pads ranks with repeated examples, which would bias accuracy.)
+    A `DistributedSampler` only so that Lightning keeps it instead of adding its own, which would shard again
+    and pad ranks with repeated examples (biasing accuracy).
     """
 
-    def __init__(self, n_batches: int, num_replicas: int, rank: int) -> None:
-        self.n_batches, self.num_replicas, self.rank, self.epoch = n_batches, num_replicas, rank, 0
+    def __init__(self, n_batches: int) -> None:  # deliberately not super().__init__: no dataset to shard
+        self.n_batches, self.epoch, self.shuffle, self.drop_last = n_batches, 0, False, False
 
     def __len__(self) -> int:
-        return len(range(self.rank, self.n_batches, self.num_replicas))
+        return self.n_batches
 
     def __iter__(self) -> Iterator[int]:
-        return iter(range(self.rank, self.n_batches, self.num_replicas))
+        return iter(range(self.n_batches))

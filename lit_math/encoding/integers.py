@@ -42,6 +42,8 @@ class IntegerCodec:
     @functools.cache  # noqa: B019 (one codec per task, a handful of widths)
     def _powers(self, width: int) -> np.ndarray:
         """B^0, B^1, ..., B^(width-1)."""
+        if self.base ** (width - 1) > INT64_MAX:
+            raise ValueError(f"{width} base-{self.base} digits exceed int64")
         return self.base ** np.arange(width, dtype=np.int64)
 
     def n_digits(self, n: int) -> int:
@@ -95,6 +97,8 @@ class IntegerCodec:
         per-call cost, so every operation saved here is throughput.
         """
         k, n = values.shape
+        if int(values.min(initial=0)) == -INT64_MAX - 1:
+            raise ValueError("-2**63 has no int64 magnitude; values must lie in -(2**63 - 1)..2**63 - 1")
         mag = np.abs(values)
         top = int(mag.max(initial=0))
         width = width or self.n_digits(top)

@@ -47,15 +47,16 @@ class Vocabulary:
         return [self.id(t) for t in tokens]
 
     def words(self, ids: Iterable[int]) -> list[str]:
-        """Tokens of `ids`, stopping at end-of-sequence and skipping padding and begin-of-sequence."""
-        out = []
-        for i in np.asarray(list(ids), dtype=np.int64).tolist():
-            if i == self.eos_id:
-                break
-            if i in (self.pad_id, self.bos_id):
-                continue
-            out.append(self.tokens[i] if 0 <= i < len(self.tokens) else f"<unk:{i}>")
-        return out
+        """Tokens of `ids` up to end-of-sequence, without a leading begin-of-sequence.
+
+        Anything else is shown, special tokens included, so a malformed answer reads as what it is.
+        """
+        ids = np.asarray(list(ids), dtype=np.int64).tolist()
+        if ids[:1] == [self.bos_id]:
+            ids = ids[1:]
+        if self.eos_id in ids:
+            ids = ids[: ids.index(self.eos_id)]
+        return [self.tokens[i] if 0 <= i < len(self.tokens) else f"<unk:{i}>" for i in ids]
 
     def to_list(self) -> list[str]:
         """The non-special tokens, which is all a checkpoint needs to rebuild the vocabulary."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -13,11 +13,10 @@ from torch import Tensor
 from torchmetrics import MeanMetric
 
 from lit_math.encoding import Vocabulary
-from lit_math.errors import ConfigError, check_choice
+from lit_math.errors import ConfigError, check_choice, check_int
 from lit_math.model.transformer import Seq2SeqTransformer
 from lit_math.tasks import Problems, Task, build_task
 
-Schedule = Literal["constant", "inverse_sqrt", "cosine"]
 SCHEDULES: tuple[str, ...] = ("constant", "inverse_sqrt", "cosine")
 
 
@@ -33,8 +32,21 @@ def lr_factor(step: int, warmup_steps: int, schedule: str, total_steps: int) -> 
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-class VocabularyMismatch(ConfigError):
-    """A checkpoint trained on one vocabulary, evaluated or resumed on data with another."""
+class TaskMismatch(ConfigError):
+    """A checkpoint whose network does not fit the data: another vocabulary or other sequence lengths."""
+
+
+def check_same_network(trained_on: dict[str, Any], data: Task) -> None:
+    """The checkpoint of a model trained on task `trained_on` can run on `data` (training laws may differ)."""
+    trained = build_task(trained_on)
+    shape = (len(trained.vocabulary), trained.max_source_len, trained.max_target_len)
+    wanted = (len(data.vocabulary), data.max_source_len, data.max_target_len)
+    if trained.vocabulary != data.vocabulary or shape != wanted:
+        raise TaskMismatch(
+            f"the checkpoint was trained on task {trained_on} ({shape[0]} tokens, sequences of {shape[1]} and "
+            f"{shape[2]}), but the data is task {data.config()} ({wanted[0]} tokens, {wanted[1]} and {wanted[2]}): "
+            "use the data settings of the checkpoint"
+        )
 
 
 class Seq2SeqModule(L.LightningModule):
@@ -69,14 +81,17 @@ class Seq2SeqModule(L.LightningModule):
         share_embeddings: bool = True,
         lr: float = 1e-4,
         warmup_steps: int = 1000,
-        schedule: Schedule = "constant",
+        schedule: str = "constant",
         weight_decay: float = 0.0,
         eval_max_len: int | None = None,
     ) -> None:
         super().__init__()
         check_choice("schedule", schedule, SCHEDULES)
-        if lr <= 0 or warmup_steps < 0:
-            raise ConfigError(f"lr must be > 0 and warmup_steps >= 0; got lr={lr}, warmup_steps={warmup_steps}")
+        if not lr > 0 or not weight_decay >= 0:
+            raise ConfigError(f"lr must be > 0 and weight_decay >= 0; got lr={lr}, weight_decay={weight_decay}")
+        check_int("warmup_steps", warmup_steps, 0)
+        if eval_max_len is not None:
+            check_int("eval_max_len", eval_max_len, 1)
         self.save_hyperparameters()
         self.task: Task = build_task(task)
         self.vocabulary: Vocabulary = self.task.vocabulary
@@ -121,11 +136,8 @@ class Seq2SeqModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         datamodule = self.trainer.datamodule if self._trainer is not None else None
         names = list(getattr(datamodule, "eval_set_names", []))
-        if datamodule is not None and datamodule.task.vocabulary != self.vocabulary:
-            raise VocabularyMismatch(
-                f"the model's task {self.task.config()} and the data's task {datamodule.task.config()} "
-                "have different vocabularies: give the model the data's task"
-            )
+        if datamodule is not None:
+            check_same_network(self.task.config(), datamodule.task)
         self.eval_set_names = names
         self.accuracy = torch.nn.ModuleDict({name: MeanMetric() for name in names})
 
@@ -157,11 +169,11 @@ class Seq2SeqModule(L.LightningModule):
         self._evaluate(batch, "test", dataloader_idx)
 
     # --- inference -----------------------------------------------------------------------------------
-    def translate(self, problems: Problems) -> tuple[np.ndarray, list[str]]:
-        """Generated ids and their human reading for raw problems (the `translate` command)."""
+    def translate(self, problems: Problems) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Source ids, generated ids and their human reading, for raw problems (the `translate` command)."""
         source, _ = self.task.encode(problems)
         hypotheses = self.model.generate(torch.from_numpy(source).to(self.device)).cpu().numpy()
-        return hypotheses, self.task.render(problems, hypotheses)
+        return source, hypotheses, self.task.render(problems, hypotheses)
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         return self.answer(batch)
@@ -171,10 +183,9 @@ class Seq2SeqModule(L.LightningModule):
         checkpoint["vocabulary"] = self.vocabulary.to_list()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        saved = Vocabulary.from_list(checkpoint.get("vocabulary", self.vocabulary.to_list()))
-        if saved != self.vocabulary:
-            trained_on = checkpoint.get("hyper_parameters", {}).get("task", "?")
-            raise VocabularyMismatch(
-                f"the checkpoint was trained on task {trained_on} ({len(saved)} tokens), but the data is "
-                f"task {self.task.config()} ({len(self.vocabulary)} tokens): use the data settings of the checkpoint"
+        check_same_network(checkpoint["hyper_parameters"]["task"], self.task)
+        if Vocabulary.from_list(checkpoint["vocabulary"]) != self.vocabulary:
+            raise TaskMismatch(
+                f"the checkpoint's vocabulary ({len(checkpoint['vocabulary'])} tokens) is not what task "
+                f"{self.task.config()} builds today ({len(self.vocabulary)} tokens): the encoding has changed"
             )

@@ -117,13 +117,14 @@ class Seq2SeqTransformer(nn.Module):
         share_embeddings: bool = True,
     ) -> None:
         super().__init__()
+        check_int("d_model", d_model, 1)
         if n_heads < 1 or d_model % n_heads:
             raise ConfigError(f"n_heads={n_heads} must divide d_model={d_model} (allowed: its divisors)")
         check_int("n_enc_layers", n_enc_layers, 1)
         check_int("n_dec_layers", n_dec_layers, 1)
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
-        ffn_dim = ffn_dim or 4 * d_model
+        ffn_dim = 4 * d_model if ffn_dim is None else check_int("ffn_dim", ffn_dim, 1)
         self.d_model, self.max_target_len = d_model, max_target_len
         self.src_tokens = nn.Embedding(vocab_size, d_model, padding_idx=self.pad_id)
         self.tgt_tokens = nn.Embedding(vocab_size, d_model, padding_idx=self.pad_id)

@@ -1,0 +1,24 @@
+"""The suite must leave the working tree as it found it (no config.yaml or run folder written by a test)."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _untracked() -> set[str] | None:
+    result = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True
+    )
+    return set(result.stdout.splitlines()) if result.returncode == 0 else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def working_tree_stays_clean():
+    before = _untracked()
+    yield
+    after = _untracked()
+    if before is not None and after is not None:
+        assert after <= before, f"tests wrote into the repository: {sorted(after - before)}"
