@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lightning as L
 
+from lit_math.callbacks import GCDClassPredictions
 from tests.helpers import RecordBatches, tiny_data, tiny_model, trainer
 
 
@@ -24,8 +25,10 @@ def main(out: Path) -> None:
     rank = ddp.global_rank
     (out / f"pairs_rank{rank}.json").write_text(json.dumps(record.seen))
     ddp.save_checkpoint(out / "model.ckpt")
-    evaluate = trainer(out, devices=2, strategy="ddp")
+    classes = GCDClassPredictions(classes=20)
+    evaluate = trainer(out, devices=2, strategy="ddp", callbacks=[classes])
     metrics = {k: v for per_set in evaluate.validate(module, data, verbose=False) for k, v in per_set.items()}
+    (out / f"table_rank{rank}.json").write_text(json.dumps(classes.table.counts.tolist()))
     if rank == 0:
         (out / "metrics.json").write_text(json.dumps(metrics))
 

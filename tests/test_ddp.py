@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lit_math.callbacks import GCDClassPredictions
 from lit_math.model import Seq2SeqModule
 
 from .helpers import tiny_data, trainer
@@ -44,8 +45,14 @@ def test_ranks_train_on_disjoint_batches(ddp_run):
 def test_ddp_accuracy_equals_single_process_accuracy_of_the_same_model(ddp_run, tmp_path):
     ddp_metrics = json.loads((ddp_run / "metrics.json").read_text())
     module = Seq2SeqModule.load_from_checkpoint(ddp_run / "model.ckpt")
-    results = trainer(tmp_path).validate(module, tiny_data(natural_size=150, per_class=2), verbose=False)
+    classes = GCDClassPredictions(classes=20)
+    results = trainer(tmp_path, callbacks=[classes]).validate(
+        module, tiny_data(natural_size=150, per_class=2), verbose=False
+    )
     single = {k: v for per_set in results for k, v in per_set.items()}
     for name in ("val/natural/acc", "val/classes/acc"):
         assert ddp_metrics[name] == pytest.approx(single[name], abs=1e-7), name
     assert ddp_metrics["val/natural/loss"] == pytest.approx(single["val/natural/loss"], rel=1e-4)
+    for rank in (0, 1):  # each rank logs the table of all ranks, the one a single process sees
+        assert json.loads((ddp_run / f"table_rank{rank}.json").read_text()) == classes.table.counts.tolist()
+    assert ddp_metrics["gcd/learned"] == single["gcd/learned"] == len(classes.table.learned())

@@ -6,7 +6,9 @@ then "larger" than K, then "invalid" for malformed answers). Nothing here knows 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -108,6 +110,10 @@ class Rules:
     """R3: share of unlearned classes whose most common prediction is the largest learned GCD dividing k."""
     r3_unexplained: list[int]
     """R3: the unlearned classes it does not explain."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values (NaN, for a figure with nothing to measure, becomes None)."""
+        return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in asdict(self).items()}
 
 
 def check_rules(table: ClassTable, base: int, threshold: float = LEARNED_THRESHOLD) -> Rules:

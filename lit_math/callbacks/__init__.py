@@ -1,6 +1,7 @@
 """Callbacks that turn training and evaluation into measurements."""
 
+from lit_math.callbacks.class_predictions import GCDClassPredictions
 from lit_math.callbacks.predictions import WritePredictions
 from lit_math.callbacks.throughput import ExamplesPerSecond
 
-__all__ = ["ExamplesPerSecond", "WritePredictions"]
+__all__ = ["ExamplesPerSecond", "GCDClassPredictions", "WritePredictions"]

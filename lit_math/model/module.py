@@ -147,9 +147,11 @@ class Seq2SeqModule(L.LightningModule):
         hypotheses = self.model.generate(batch["source"], self.hparams.eval_max_len).cpu().numpy()
         return {"problems": problems, "hypotheses": hypotheses, "correct": self.task.score(problems, hypotheses)}
 
-    def _evaluate(self, batch: dict[str, Any], stage: str, dataloader_idx: int) -> None:
+    def _evaluate(self, batch: dict[str, Any], stage: str, dataloader_idx: int) -> dict[str, Any]:
+        """Logs accuracy and loss; returns the answers (with the set's name) for callbacks to read."""
         name = self.eval_set_names[dataloader_idx]
-        correct = self.answer(batch)["correct"]
+        answers = self.answer(batch)
+        correct = answers["correct"]
         size = batch["source"].shape[0]
         metric = self.accuracy[name]
         metric.update(torch.as_tensor(correct, dtype=torch.float32, device=self.device))
@@ -161,12 +163,13 @@ class Seq2SeqModule(L.LightningModule):
             prog_bar=name == self.eval_set_names[0],
         )
         self.log(f"{stage}/{name}/loss", self.loss(batch), batch_size=size, add_dataloader_idx=False, sync_dist=True)
+        return {"set": name, **answers}
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:
-        self._evaluate(batch, "val", dataloader_idx)
+    def validation_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        return self._evaluate(batch, "val", dataloader_idx)
 
-    def test_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:
-        self._evaluate(batch, "test", dataloader_idx)
+    def test_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        return self._evaluate(batch, "test", dataloader_idx)
 
     # --- inference -----------------------------------------------------------------------------------
     def translate(self, problems: Problems) -> tuple[np.ndarray, np.ndarray, list[str]]:

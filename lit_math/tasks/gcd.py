@@ -153,8 +153,12 @@ class GCDTask(Task):
         eos, pad = Vocabulary.eos_id, Vocabulary.pad_id
         return table.rows([0, 1], end=eos, pad=pad)[0], table.rows([2], end=eos, pad=pad, begin=Vocabulary.bos_id)[0]
 
+    def answers(self, hypotheses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The integer each hypothesis (generated ids, no BOS) reads as, and whether it is well formed."""
+        return unpack_integers(hypotheses, self.offset, self.codec)
+
     def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
-        values, valid = unpack_integers(hypotheses, self.offset, self.codec)
+        values, valid = self.answers(hypotheses)
         return valid & (values == np.gcd(problems["a"], problems["b"]))
 
     def classes(self, problems: Problems) -> np.ndarray:
@@ -175,5 +179,5 @@ class GCDTask(Task):
         return {"a": np.array(values[:1]), "b": np.array(values[1:])}
 
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
-        values, valid = unpack_integers(hypotheses, self.offset, self.codec)
+        values, valid = self.answers(hypotheses)
         return [str(v) if ok else "(malformed)" for v, ok in zip(values.tolist(), valid.tolist(), strict=True)]
