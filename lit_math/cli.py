@@ -26,6 +26,7 @@ DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transfor
   lit-math fit --config configs/gcd/base30.yaml          train (resume with --ckpt_path)
   lit-math validate|test|predict --ckpt_path CKPT        evaluate a checkpoint (on its own data by default)
   lit-math translate --ckpt CKPT 10 32                   the model's answer to one problem (translate --help)
+  lit-math report RUN_DIR [--format markdown] [--png F]  the GCD paper's table, rules and steps (report --help)
 """
 
 
@@ -50,7 +51,7 @@ class LitMathCLI(LightningCLI):
         ckpt_path = _option(words, "--ckpt_path")
         given_data = any(w in ("-c", "--config", "--data") or w.startswith(("--config=", "--data")) for w in words)
         if ckpt_path and not given_data and words[:1] != ["fit"]:  # evaluate a checkpoint on its own data
-            data = _saved_data(read_checkpoint(ckpt_path))
+            data = saved_data(read_checkpoint(ckpt_path))
             if data is None:
                 raise ConfigError(f"{ckpt_path} does not record its data settings: give --config or --data")
             words += ["--data", json.dumps(data)]
@@ -113,7 +114,7 @@ def read_checkpoint(path: str) -> dict[str, Any]:
     return checkpoint
 
 
-def _saved_data(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
+def saved_data(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
     for family in StreamingDataModule.__subclasses__():
         state = checkpoint.get(family.__qualname__)
         if isinstance(state, dict) and "class_path" in state:
@@ -191,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["translate"]:
         sys.exit(translate(words[1:]))
+    if words[:1] == ["report"]:
+        from lit_math.report import report
+
+        sys.exit(report(words[1:]))
     torch.set_float32_matmul_precision("high")
     try:
         build_cli(argv)

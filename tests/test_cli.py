@@ -2,6 +2,7 @@
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,19 @@ def test_trainer_presets_merge_into_an_experiment(preset):
     for key, value in yaml.safe_load(preset.read_text()).items():
         assert config["trainer"][key] == value
     assert config["trainer"]["logger"]["init_args"]["name"] == "gcd_base30"
+
+
+def test_report_of_a_run_and_of_a_lone_checkpoint(run_dir, ckpt, tmp_path):
+    from_history = lit_math("report", run_dir, cwd=tmp_path)
+    assert from_history.returncode == 0, from_history.stderr[-2000:]
+    lone = tmp_path / "lone.ckpt"
+    shutil.copy(ckpt, lone)
+    evaluated = lit_math("report", lone, cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+
+    def table(out):
+        return [line for line in out.splitlines() if line[:4].strip().isdigit()]
+
+    assert len(table(from_history.stdout)) == 100
+    assert table(evaluated.stdout) == table(from_history.stdout)  # last.ckpt holds the weights of the last epoch
+    assert "Learned (" in evaluated.stdout and "R3 unlearned classes" in evaluated.stdout

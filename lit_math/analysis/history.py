@@ -27,6 +27,8 @@ class EpochRecord:
     """GCDs learned at this epoch and not at the previous one (a step event when this or `left` is not empty)."""
     left: list[int] = field(default_factory=list)
     rules: dict[str, Any] = field(default_factory=dict)
+    base: int | None = None
+    """The base integers were written in (rule 2 depends on it)."""
 
     @property
     def table(self) -> ClassTable:
@@ -46,7 +48,7 @@ class EpochRecord:
 
 
 def _millions(n: int) -> str:
-    return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
+    return f"{n / 1e6:.1f}M" if n >= 1_000_000 else f"{n:,}"
 
 
 def append_record(path: Path, record: EpochRecord) -> None:

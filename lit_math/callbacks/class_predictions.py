@@ -97,6 +97,7 @@ class GCDClassPredictions(L.Callback):
             joined=joined if fitting else [],
             left=left if fitting else [],
             rules=rules.to_dict() if rules else {},
+            base=self.base,
         )
         if record.is_event:
             self.events.append(record.event_text())

@@ -1,0 +1,62 @@
+"""`lit-math report` on a saved history."""
+
+import pytest
+
+from lit_math.analysis.history import HISTORY_FILE, EpochRecord, append_record
+from lit_math.report import report
+
+
+def counts(rows: dict[int, int], classes: int = 6) -> list[list[int]]:
+    """Each class k predicts rows[k] for all of its 10 pairs."""
+    table = [[0] * (classes + 2) for _ in range(classes)]
+    for k, prediction in rows.items():
+        table[k - 1][prediction - 1] = 10
+    return table
+
+
+@pytest.fixture
+def run(tmp_path):
+    ones = counts({k: 1 for k in range(1, 7)})
+    later = counts({1: 1, 2: 2, 3: 3, 4: 2, 5: 2, 6: 6})  # 5 predicts 2, which does not divide it
+    records = [
+        EpochRecord(0, 100, 25_600, ones, [1], joined=[1], base=30),
+        EpochRecord(1, 200, 51_200, ones, [1], base=30),
+        EpochRecord(2, 300, 2_560_000, later, [1, 2, 3, 6], joined=[2, 3, 6], base=30),
+    ]
+    for record in records:
+        append_record(tmp_path / HISTORY_FILE, record)
+    return tmp_path
+
+
+def test_report_prints_the_table_learned_rules_and_steps(run, capsys):
+    assert report([str(run)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "# GCD report: epoch 2, step 300, 2,560,000 examples, base 30"
+    rows = {line.split()[0]: line.split()[1:] for line in out[3:9]}
+    assert rows["4"] == ["2", "1.00", "0.00"] and rows["6"] == ["6", "1.00", "1.00", "yes"]
+    assert "Learned (4): 1, 2, 3, 6" in out
+    assert "R2 learned beyond the products of the base's primes (grokked): none" in out
+    assert "R3 unlearned classes predicting their largest learned divisor: 0.500; not explained: [5]" in out
+    assert "Learned-GCD curve (epoch: count): 0: 1, 1: 1, 2: 4" in out
+    assert "- epoch 2, 2.6M examples: +2, +3, +6" in out
+    assert "Learned since: 1 (epoch 0), 2 (epoch 2), 3 (epoch 2), 6 (epoch 2)" in out
+
+
+def test_markdown_and_png(run, tmp_path, capsys):
+    png = tmp_path / "report.png"
+    assert report([str(run / HISTORY_FILE), "--format", "markdown", "--png", str(png), "--base", "31"]) == 0
+    out = capsys.readouterr().out
+    assert "| 6 | 6 | 1.00 | 1.00 | yes |" in out
+    assert "(grokked): [2, 3, 6]" in out  # in base 31, every learned GCD but 1 is beyond the base's primes
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("make,message", [(None, "no such run folder"), ("folder", "has no gcd_history.jsonl")])
+def test_report_refuses_what_it_cannot_read(tmp_path, capsys, make, message):
+    path = tmp_path / "run"
+    if make == "folder":
+        path.mkdir()
+    with pytest.raises(SystemExit) as exit_:
+        report([str(path)])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
