@@ -95,3 +95,29 @@ def test_history_round_trips(tmp_path):
 def test_bad_settings():
     with pytest.raises(ValueError, match="learned_threshold must be in"):
         GCDClassPredictions(learned_threshold=1.5)
+
+
+def test_a_resumed_run_keeps_its_curves_and_does_not_repeat_events(tmp_path):
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    data = tiny_data(max_int=10**4, classes=20, per_class=3, epoch_size=64 * 2)
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_top_k=-1)
+    first = GCDClassPredictions(classes=20)
+    logger = TensorBoardLogger(tmp_path, name="run", version=0)
+    trainer(
+        tmp_path,
+        max_epochs=2,
+        callbacks=[first, checkpoints],
+        logger=logger,
+        enable_checkpointing=True,
+        num_sanity_val_steps=0,
+    ).fit(known_model(data), data)
+    resumed = GCDClassPredictions(classes=20)
+    logger = TensorBoardLogger(tmp_path, name="run", version=0)
+    trainer(tmp_path, max_epochs=4, callbacks=[resumed], logger=logger, num_sanity_val_steps=0).fit(
+        known_model(data), data, ckpt_path=str(tmp_path / "ckpt" / "epoch=1-step=4.ckpt")
+    )
+    history = read_history(tmp_path / "run" / "version_0" / HISTORY_FILE)
+    assert [r.epoch for r in history] == [0, 1, 2, 3]
+    assert [bool(r.joined) for r in history] == [True, False, False, False]  # learned at epoch 0, never again
+    assert len(resumed.accuracy_history) == 4 and resumed.events == first.events
