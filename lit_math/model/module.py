@@ -14,6 +14,7 @@ from torchmetrics import MeanMetric
 
 from lit_math.encoding import Vocabulary
 from lit_math.errors import ConfigError, check_choice, check_int
+from lit_math.model.beam import beam_search
 from lit_math.model.transformer import Seq2SeqTransformer
 from lit_math.tasks import Problems, Task, build_task
 
@@ -67,6 +68,10 @@ class Seq2SeqModule(L.LightningModule):
         schedule: After warm-up: ``constant``, ``inverse_sqrt`` or ``cosine`` (to zero at the last step).
         weight_decay: Decoupled weight decay (AdamW); 0 is plain Adam.
         eval_max_len: Longest generated answer at evaluation (default: the task's longest answer).
+        beam_size: Hypotheses kept by the beam search at evaluation (1: greedy decoding). With more, validation
+            also logs ``acc@<beam_size>``: right when any of the hypotheses is.
+        length_penalty: Beam scores are log probabilities over length ** length_penalty.
+        beam_early_stopping: Stop a source's search once it has ``beam_size`` finished hypotheses.
     """
 
     def __init__(
@@ -84,6 +89,9 @@ class Seq2SeqModule(L.LightningModule):
         schedule: str = "constant",
         weight_decay: float = 0.0,
         eval_max_len: int | None = None,
+        beam_size: int = 1,
+        length_penalty: float = 1.0,
+        beam_early_stopping: bool = True,
     ) -> None:
         super().__init__()
         check_choice("schedule", schedule, SCHEDULES)
@@ -92,6 +100,7 @@ class Seq2SeqModule(L.LightningModule):
         check_int("warmup_steps", warmup_steps, 0)
         if eval_max_len is not None:
             check_int("eval_max_len", eval_max_len, 1)
+        check_int("beam_size", beam_size, 1)
         self.save_hyperparameters()
         self.task: Task = build_task(task)
         self.vocabulary: Vocabulary = self.task.vocabulary
@@ -109,6 +118,7 @@ class Seq2SeqModule(L.LightningModule):
         )
         self.eval_set_names: list[str] = []
         self.accuracy = torch.nn.ModuleDict()
+        self.accuracy_in_beam = torch.nn.ModuleDict()
 
     # --- training ------------------------------------------------------------------------------------
     def loss(self, batch: dict[str, Any]) -> Tensor:
@@ -140,12 +150,28 @@ class Seq2SeqModule(L.LightningModule):
             check_same_network(self.task.config(), datamodule.task)
         self.eval_set_names = names
         self.accuracy = torch.nn.ModuleDict({name: MeanMetric() for name in names})
+        self.accuracy_in_beam = torch.nn.ModuleDict({name: MeanMetric() for name in names})
 
     def answer(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """Greedy answers to a batch, scored by the task: problems, hypotheses (ids) and correctness, in numpy."""
+        """Answers to a batch, scored by the task, in numpy: the problems, the best hypothesis (ids) and whether
+        it is right, and with a beam every hypothesis (`beams`, best first) and whether any is right."""
+        hp = self.hparams
         problems = {name: values.cpu().numpy() for name, values in batch["problems"].items()}
-        hypotheses = self.model.generate(batch["source"], self.hparams.eval_max_len).cpu().numpy()
-        return {"problems": problems, "hypotheses": hypotheses, "correct": self.task.score(problems, hypotheses)}
+        if hp.beam_size == 1:
+            beams = self.model.generate(batch["source"], hp.eval_max_len)[:, None]
+        else:
+            beams, _ = beam_search(
+                self.model, batch["source"], hp.beam_size, hp.eval_max_len, hp.length_penalty, hp.beam_early_stopping
+            )
+        beams = beams.cpu().numpy()
+        correct = np.stack([self.task.score(problems, beams[:, j]) for j in range(beams.shape[1])], axis=1)
+        return {
+            "problems": problems,
+            "hypotheses": beams[:, 0],
+            "correct": correct[:, 0],
+            "beams": beams,
+            "correct_in_beam": correct.any(axis=1),
+        }
 
     def _evaluate(self, batch: dict[str, Any], stage: str, dataloader_idx: int) -> dict[str, Any]:
         """Logs accuracy and loss; returns the answers (with the set's name) for callbacks to read."""
@@ -162,6 +188,10 @@ class Seq2SeqModule(L.LightningModule):
             add_dataloader_idx=False,
             prog_bar=name == self.eval_set_names[0],
         )
+        if self.hparams.beam_size > 1:
+            in_beam = self.accuracy_in_beam[name]
+            in_beam.update(torch.as_tensor(answers["correct_in_beam"], dtype=torch.float32, device=self.device))
+            self.log(f"{stage}/{name}/acc@{self.hparams.beam_size}", in_beam, batch_size=size, add_dataloader_idx=False)
         self.log(f"{stage}/{name}/loss", self.loss(batch), batch_size=size, add_dataloader_idx=False, sync_dist=True)
         return {"set": name, **answers}
 
