@@ -20,7 +20,6 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from lit_math.analysis.gcd_rules import check_rules
 from lit_math.analysis.history import HISTORY_FILE, read_history
 from lit_math.callbacks import GCDClassPredictions
 from lit_math.data import GCDDataModule
@@ -30,10 +29,10 @@ RUNS = [(30, "uniform"), (31, "uniform"), (10, "uniform"), (30, "loguniform")]
 
 
 class NaturalAccuracyClock(L.Callback):
-    """Wall-clock seconds since the fit started, at each validation, with the natural accuracy then."""
+    """At each validation: wall-clock seconds since the fit started, examples seen, natural accuracy."""
 
     def __init__(self) -> None:
-        self.points: list[tuple[float, float]] = []
+        self.points: list[tuple[float, int, float]] = []
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.start = time.perf_counter()
@@ -41,7 +40,8 @@ class NaturalAccuracyClock(L.Callback):
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.sanity_checking:  # after the loop has computed this epoch's metrics
             accuracy = float(trainer.callback_metrics["val/natural/acc"])
-            self.points.append((time.perf_counter() - self.start, accuracy))
+            examples = trainer.global_step * trainer.datamodule.batch_size
+            self.points.append((time.perf_counter() - self.start, examples, accuracy))
 
 
 def run(base: int, operands: str, args: argparse.Namespace, out: Path) -> str:
@@ -74,15 +74,17 @@ def run(base: int, operands: str, args: argparse.Namespace, out: Path) -> str:
     trainer.fit(model, data)
     history = read_history(Path(logger.log_dir) / HISTORY_FILE)
     last = history[-1]
-    rules = check_rules(last.table, base)
-    reached = next((f"{seconds:.0f} s" for seconds, accuracy in clock.points if accuracy >= 0.85), "not reached")
+    rules = last.rules
+    reached = next(((seconds, examples) for seconds, examples, accuracy in clock.points if accuracy >= 0.85), None)
+    at_85 = f"{reached[0]:.0f} s ({reached[1]:,} examples)" if reached else "not reached"
     steps = "; ".join(r.event_text() for r in history if r.is_event)
-    r3 = "n/a" if rules.r3_explained != rules.r3_explained else f"{rules.r3_explained:.2f}"
-    curve = ", ".join(f"{seconds:.0f} s: {accuracy:.3f}" for seconds, accuracy in clock.points)
+    r3 = "n/a" if rules["r3_explained"] is None else f"{rules['r3_explained']:.2f}"
+    curve = ", ".join(f"{seconds:.0f} s: {accuracy:.3f}" for seconds, _, accuracy in clock.points)
+    seconds, examples, accuracy = clock.points[-1]
     return (
-        f"| base {base}, {operands} | {clock.points[-1][1]:.3f} | {', '.join(map(str, last.learned))} "
-        f"| {rules.mean_top_share:.2f} | {rules.grokked or '-'} | {r3} | {reached} "
-        f"| {clock.points[-1][0]:.0f} s |\n\nSteps, base {base} {operands}: {steps}\n\n"
+        f"| base {base}, {operands} | {accuracy:.3f} | {', '.join(map(str, last.learned))} "
+        f"| {rules['mean_top_share']:.2f} | {rules['grokked'] or '-'} | {r3} | {at_85} | {seconds:.0f} s |\n\n"
+        f"Steps, base {base} {operands} ({examples:,} examples in all): {steps}\n\n"
         f"Natural accuracy by wall-clock: {curve}\n"
     )
 

@@ -108,7 +108,8 @@ def read_checkpoint(path: str) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(f"no checkpoint at {path!r}") from None
     except Exception as error:
-        raise ConfigError(f"{path!r} is not a readable checkpoint: {type(error).__name__}: {error}") from None
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        raise ConfigError(f"{path!r} is not a readable checkpoint: {type(error).__name__}: {first_line}") from None
     if "task" not in checkpoint.get("hyper_parameters", {}) or "vocabulary" not in checkpoint:
         raise ConfigError(f"{path!r} is not a lit-math checkpoint (no task or vocabulary in it)")
     return checkpoint

@@ -8,6 +8,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from lit_math.analysis import check_rules
 from lit_math.analysis.history import HISTORY_FILE, EpochRecord, append_record, read_history
 from lit_math.callbacks import GCDClassPredictions
+from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
 
 from .helpers import TINY_MODEL, tiny_data, trainer
@@ -71,7 +72,7 @@ def test_step_events_fire_when_and_only_when_the_learned_set_changes(tmp_path):
     events = EventAccumulator(str(tmp_path / "run" / "version_0"), size_guidance={"images": 0, "tensors": 0})
     events.Reload()
     assert [e.value for e in events.Scalars("gcd/learned")] == [1, 5, 5, 1]
-    assert {"gcd/predictions_per_class", "gcd/accuracy_over_epochs"} <= set(events.Tags()["images"])
+    assert {"gcd/predictions_per_class", "gcd/accuracy_over_validations"} <= set(events.Tags()["images"])
     assert any(tag.startswith("gcd/table") for tag in events.Tags()["tensors"])
 
 
@@ -88,8 +89,31 @@ def test_history_round_trips(tmp_path):
     second = EpochRecord(1, 20, 5120, [[3, 0, 0], [0, 3, 0]], [1], joined=[], left=[])
     for record in (first, resumed, second):
         append_record(path, record)
-    assert read_history(path) == [resumed, second]  # a resumed epoch replaces the record it repeats
+    assert read_history(path) == [resumed, second]  # a resumed timeline replaces the records it repeats
     assert (read_history(path)[0].table.counts == np.array([[3, 0, 0], [0, 3, 0]])).all()
+
+
+def test_several_validations_per_epoch_are_all_kept(tmp_path):
+    data = tiny_data(max_int=10**4, classes=20, per_class=3, epoch_size=64 * 4)
+    logger = TensorBoardLogger(tmp_path, name="run")
+    fit = trainer(
+        tmp_path,
+        max_epochs=2,
+        callbacks=[GCDClassPredictions()],
+        logger=logger,
+        num_sanity_val_steps=0,
+        val_check_interval=0.5,
+    )
+    fit.fit(known_model(data, ones={0}), data)
+    history = read_history(tmp_path / "run" / "version_0" / HISTORY_FILE)
+    assert [(r.epoch, r.step) for r in history] == [(0, 2), (0, 4), (1, 6), (1, 8)]
+    assert [bool(r.joined) for r in history] == [True, False, True, False]
+
+
+def test_the_evaluation_set_must_exist(tmp_path):
+    data = tiny_data(per_class=0)
+    with pytest.raises(ConfigError, match="reads evaluation set 'classes', but the data has \\['natural'\\]"):
+        trainer(tmp_path, callbacks=[GCDClassPredictions()]).validate(known_model(data), data, verbose=False)
 
 
 def test_bad_settings():

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from lit_math.analysis.history import read_history
 from lit_math.cli import build_cli
 from lit_math.encoding import DecodeError, IntegerCodec
 
@@ -242,3 +243,25 @@ def test_report_of_a_run_and_of_a_lone_checkpoint(run_dir, ckpt, tmp_path):
     assert len(table(from_history.stdout)) == 100
     assert table(evaluated.stdout) == table(from_history.stdout)  # last.ckpt holds the weights of the last epoch
     assert "Learned (" in evaluated.stdout and "R3 unlearned classes" in evaluated.stdout
+
+
+def test_a_resumed_run_continues_its_history_in_its_new_folder(run_dir, ckpt, tmp_path):
+    save_dir = tmp_path / "runs"
+    shutil.copytree(run_dir.parent.parent, save_dir)  # the fixture's runs, left untouched for other tests
+    resumed = lit_math(
+        "fit",
+        "--config",
+        TINY,
+        *QUICK,
+        "--trainer.max_epochs",
+        "2",
+        "--ckpt_path",
+        save_dir / "gcd_tiny" / "version_0" / "checkpoints" / "last.ckpt",
+        "--trainer.logger.init_args.save_dir",
+        save_dir,
+        cwd=tmp_path,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    history = read_history(save_dir / "gcd_tiny" / "version_1" / "gcd_history.jsonl")
+    assert [r.epoch for r in history] == [0, 1]  # epoch 0 comes from the run it resumed
+    assert history[1].examples == 2 * history[0].examples

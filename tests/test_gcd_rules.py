@@ -22,11 +22,11 @@ def table_of(predictions: dict[int, dict[int | str, int]], classes: int = 12) ->
 
 
 def test_counts_from_predictions():
-    table = ClassTable.from_predictions(
+    table = ClassTable.empty(12)
+    table.add(
         true=np.array([1, 2, 2, 3, 3, 13]),
         predicted=np.array([1, 2, 1, 50, 0, 1]),
         valid=np.array([True, True, True, True, False, True]),
-        classes=12,
     )
     assert table.counts[0, 0] == 1 and table.counts[1, 1] == 1 and table.counts[1, 0] == 1
     assert table.counts[2, 12] == 1 and table.counts[2, 13] == 1  # larger, invalid

@@ -31,13 +31,13 @@ def run(tmp_path):
 def test_report_prints_the_table_learned_rules_and_steps(run, capsys):
     assert report([str(run)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "# GCD report: epoch 2, step 300, 2,560,000 examples, base 30"
+    assert out[0] == "# GCD report: epoch 2, step 300, 2,560,000 examples, base 30, learned at >= 0.9"
     rows = {line.split()[0]: line.split()[1:] for line in out[3:9]}
     assert rows["4"] == ["2", "1.00", "0.00"] and rows["6"] == ["6", "1.00", "1.00", "yes"]
     assert "Learned (4): 1, 2, 3, 6" in out
     assert "R2 learned beyond the products of the base's primes (grokked): none" in out
     assert "R3 unlearned classes predicting their largest learned divisor: 0.500; not explained: [5]" in out
-    assert "Learned-GCD curve (epoch: count): 0: 1, 1: 1, 2: 4" in out
+    assert "Learned-GCD curve (step: count): 100: 1, 200: 1, 300: 4" in out
     assert "- epoch 2, 2.6M examples: +2, +3, +6" in out
     assert "Learned since: 1 (epoch 0), 2 (epoch 2), 3 (epoch 2), 6 (epoch 2)" in out
 
@@ -51,12 +51,39 @@ def test_markdown_and_png(run, tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("make,message", [(None, "no such run folder"), ("folder", "has no gcd_history.jsonl")])
-def test_report_refuses_what_it_cannot_read(tmp_path, capsys, make, message):
+def test_another_threshold_recomputes_every_learned_set(run, capsys):
+    assert report([str(run), "--threshold", "0.05"]) == 0  # class 5 answers 2: never right, still unlearned
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("learned at >= 0.05")
+    assert "Learned (4): 1, 2, 3, 6" in out
+    assert "Learned-GCD curve (step: count): 100: 1, 200: 1, 300: 4" in out
+    table_learned = [line.split()[0] for line in out[3:9] if line.endswith("yes")]
+    assert table_learned == ["1", "2", "3", "6"]  # the table and the list agree
+
+
+@pytest.mark.parametrize(
+    "make,extra,message",
+    [
+        (None, [], "no such run folder"),
+        ("folder", [], "has no gcd_history.jsonl"),
+        ("garbage", [], "gcd_history.jsonl:1: not a history record"),
+        ("list", [], "gcd_history.jsonl:1: not a history record"),
+        ("history", ["--threshold", "0"], "--threshold must be in (0, 1], got 0.0"),
+        ("history", ["--base", "1"], "--base must be an integer >= 2, got 1"),
+        ("history", ["--png", "/nonexistent/x.png"], "--png needs a .png file in an existing folder"),
+        ("history", ["--png", "report.pdf"], "--png needs a .png file"),
+    ],
+)
+def test_report_refuses_what_it_cannot_read(tmp_path, capsys, make, extra, message):
     path = tmp_path / "run"
-    if make == "folder":
+    if make is not None:
         path.mkdir()
+    contents = {"garbage": "not json\nmore\n", "list": "[1, 2]\n"}
+    if make in contents:
+        (path / HISTORY_FILE).write_text(contents[make])
+    if make == "history":
+        append_record(path / HISTORY_FILE, EpochRecord(0, 10, 2560, counts({1: 1}), [1], base=30))
     with pytest.raises(SystemExit) as exit_:
-        report([str(path)])
+        report([str(path), *extra])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err

@@ -29,14 +29,8 @@ class ClassTable:
     def empty(cls, classes: int) -> ClassTable:
         return cls(np.zeros((classes, classes + 2), dtype=np.int64))
 
-    @classmethod
-    def from_predictions(cls, true: np.ndarray, predicted: np.ndarray, valid: np.ndarray, classes: int) -> ClassTable:
-        """Count a batch: true classes outside 1..K are ignored; invalid or non-positive predictions are 'invalid'."""
-        table = cls.empty(classes)
-        table.add(true, predicted, valid)
-        return table
-
     def add(self, true: np.ndarray, predicted: np.ndarray, valid: np.ndarray) -> None:
+        """Count a batch: true classes outside 1..K are ignored; invalid or non-positive predictions are 'invalid'."""
         k = self.classes
         keep = (true >= 1) & (true <= k)
         column = np.where(~valid | (predicted < 1), k + 1, np.where(predicted > k, k, predicted - 1))
@@ -136,14 +130,24 @@ def check_rules(table: ClassTable, base: int, threshold: float = LEARNED_THRESHO
     )
 
 
-def markdown_table(table: ClassTable, threshold: float = LEARNED_THRESHOLD) -> str:
-    """The paper's layout: k | most common prediction | its share | learned?"""
-    lines = ["| k | most common prediction | share | accuracy | learned |", "|---:|---:|---:|---:|:---:|"]
+TABLE_COLUMNS = ("k", "most common prediction", "share", "accuracy", "learned")
+
+
+def table_rows(table: ClassTable, threshold: float = LEARNED_THRESHOLD) -> list[tuple[str, ...]]:
+    """The paper's layout, one row per class present: k, most common prediction, its share, accuracy, learned."""
     learned = set(table.learned(threshold))
-    for k in table.present:
-        top = table.top_prediction[k - 1]
-        lines.append(
-            f"| {k} | {table.label(top)} | {table.top_share[k - 1]:.2f} | {table.accuracy[k - 1]:.2f} "
-            f"| {'yes' if k in learned else ''} |"
+    return [
+        (
+            str(k),
+            table.label(table.top_prediction[k - 1]),
+            f"{table.top_share[k - 1]:.2f}",
+            f"{table.accuracy[k - 1]:.2f}",
+            "yes" if k in learned else "",
         )
-    return "\n".join(lines)
+        for k in table.present
+    ]
+
+
+def markdown_table(table: ClassTable, threshold: float = LEARNED_THRESHOLD) -> str:
+    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|---:|---:|---:|---:|:---:|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in table_rows(table, threshold)])

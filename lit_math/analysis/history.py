@@ -1,15 +1,16 @@
-"""The per-epoch history of a GCD run, one JSON line per epoch: every curve can be rebuilt from it."""
+"""The history of a GCD run, one JSON line per validation: every curve can be rebuilt from it."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lit_math.analysis.gcd_rules import ClassTable
+from lit_math.analysis.gcd_rules import LEARNED_THRESHOLD, ClassTable
+from lit_math.errors import ConfigError
 
 HISTORY_FILE = "gcd_history.jsonl"
 
@@ -29,6 +30,8 @@ class EpochRecord:
     rules: dict[str, Any] = field(default_factory=dict)
     base: int | None = None
     """The base integers were written in (rule 2 depends on it)."""
+    threshold: float = LEARNED_THRESHOLD
+    """The accuracy that counted as learned."""
 
     @property
     def table(self) -> ClassTable:
@@ -57,11 +60,42 @@ def append_record(path: Path, record: EpochRecord) -> None:
         out.write(record.to_json() + "\n")
 
 
+def write_history(path: Path, records: list[EpochRecord]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(record.to_json() + "\n" for record in records))
+
+
 def read_history(path: Path) -> list[EpochRecord]:
-    """The records of a history file; a later record of the same epoch (a resumed run) replaces the earlier."""
-    records: dict[int, EpochRecord] = {}
-    for line in Path(path).read_text().splitlines():
-        if line.strip():
+    """The records of a history file, in training order.
+
+    A record whose step is not after the one before it starts a resumed timeline: the records it replaces
+    (at or after its step) are dropped. A last line cut short (a run still writing) is skipped.
+    """
+    lines = Path(path).read_text().splitlines()
+    records: list[EpochRecord] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
             record = EpochRecord(**json.loads(line))
-            records[record.epoch] = record
-    return [records[epoch] for epoch in sorted(records)]
+        except json.JSONDecodeError as error:
+            if number == len(lines):
+                break
+            raise ConfigError(f"{path}:{number}: not a history record ({error})") from None
+        except TypeError as error:
+            raise ConfigError(f"{path}:{number}: not a history record ({error})") from None
+        while records and records[-1].step >= record.step:
+            records.pop()
+        records.append(record)
+    return records
+
+
+def with_threshold(history: list[EpochRecord], threshold: float) -> list[EpochRecord]:
+    """The history as if `threshold` had decided what is learned: learned sets and events recomputed."""
+    out, before = [], []
+    for record in history:
+        learned = record.table.learned(threshold)
+        joined, left = sorted(set(learned) - set(before)), sorted(set(before) - set(learned))
+        out.append(replace(record, learned=learned, joined=joined, left=left, threshold=threshold))
+        before = learned
+    return out

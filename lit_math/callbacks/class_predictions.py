@@ -1,7 +1,7 @@
-"""Per-class predictions after every validation epoch: the learned GCDs, the paper's rules, the steps.
+"""Per-class predictions after every validation: the learned GCDs, the paper's rules, the steps.
 
 Reads only what validation produced (the answers `validation_step` returns for the class-balanced evaluation
-set); counts are summed over DDP ranks before anything is derived, so every rank logs the same figures.
+set); counts are summed over DDP ranks before anything is derived, so every rank holds the same figures.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from lit_math.analysis.gcd_rules import ClassTable, check_rules, markdown_table
-from lit_math.analysis.history import HISTORY_FILE, EpochRecord, append_record
+from lit_math.analysis.gcd_rules import LEARNED_THRESHOLD, ClassTable, check_rules, markdown_table
+from lit_math.analysis.history import HISTORY_FILE, EpochRecord, append_record, read_history, write_history
 from lit_math.analysis.images import heatmap
 from lit_math.errors import ConfigError, check_int
 
@@ -25,36 +25,70 @@ class GCDClassPredictions(L.Callback):
 
     Works for any task whose answer is one integer and whose problems have a class (the task's `answers` and
     `classes`). TensorBoard gets `gcd/learned`, `gcd/acc/kNNN`, the rules' figures, the paper's table as text,
-    heatmaps of accuracy over epochs and of predictions per class, and the step events; during `fit`, every
-    epoch is also appended to `gcd_history.jsonl` in the run directory (what `lit-math report` reads).
+    heatmaps of accuracy over validations and of predictions per class, and the step events. During `fit` with
+    a logger, every validation is also appended to `gcd_history.jsonl` in the run folder (what `lit-math
+    report` reads); a resumed run starts its file with the records of the run it resumes, up to the checkpoint.
 
     Args:
         eval_set: Name of the class-balanced evaluation set.
-        classes: Classes 1..classes are tabulated (predictions above are counted as "larger").
+        classes: Classes 1..classes are tabulated, predictions above count as "larger" (default: the data's
+            ``classes``, else 100).
         learned_threshold: A class is learned when its accuracy is at least this (see LEARNED_THRESHOLD).
     """
 
-    def __init__(self, eval_set: str = "classes", classes: int = 100, learned_threshold: float = 0.9) -> None:
+    def __init__(
+        self, eval_set: str = "classes", classes: int | None = None, learned_threshold: float = LEARNED_THRESHOLD
+    ) -> None:
         self.eval_set = eval_set
-        self.classes = check_int("classes", classes, 1)
+        self.classes = None if classes is None else check_int("classes", classes, 1)
         if not 0 < learned_threshold <= 1:
             raise ConfigError(f"learned_threshold must be in (0, 1], got {learned_threshold}")
         self.threshold = learned_threshold
         self.accuracy_history: list[list[float]] = []
         self.learned: list[int] = []
         self.events: list[str] = []
-        self._table = ClassTable.empty(self.classes)
+        self.examples = 0
+        """Training examples seen, over all ranks."""
+        self.history_path: Path | None = None
+        self._resumed_from: Path | None = None
+        self._counts: ClassTable | None = None
         self.table: ClassTable | None = None
-        """The last epoch's table, summed over ranks (for notebooks and tests)."""
+        """The last validation's table, summed over ranks (for notebooks and tests)."""
+
+    @property
+    def state_key(self) -> str:
+        return self._generate_state_key(eval_set=self.eval_set)
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         task = pl_module.task
         if not all(hasattr(task, name) for name in ("answers", "classes")):
             raise ConfigError(f"GCDClassPredictions needs a task with integer answers; {task.family!r} has none")
+        names = getattr(trainer.datamodule, "eval_set_names", None)
+        if names is not None and self.eval_set not in names:
+            raise ConfigError(
+                f"GCDClassPredictions reads evaluation set {self.eval_set!r}, but the data has {names or 'none'}"
+                + (" (per_class is 0?)" if self.eval_set == "classes" else "")
+            )
+        self.classes = self.classes or getattr(trainer.datamodule, "classes", None) or 100
         self.base = task.config().get("base")
 
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # After the checkpoint's training state is back (global_step): a resumed run, in a new or the same folder,
+        # continues the history it resumes, and forgets what that run did after the checkpoint.
+        has_log_dir = trainer.logger is not None and trainer.log_dir is not None
+        self.history_path = Path(trainer.log_dir) / HISTORY_FILE if has_log_dir else None
+        if trainer.is_global_zero and self.history_path is not None:
+            earlier = self._resumed_from if self._resumed_from and self._resumed_from.is_file() else None
+            kept = [r for r in read_history(earlier) if r.step <= trainer.global_step] if earlier else []
+            write_history(self.history_path, kept)
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        self.examples += batch["source"].shape[0] * trainer.world_size
+
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._table = ClassTable.empty(self.classes)
+        self._counts = ClassTable.empty(self.classes)
 
     def on_validation_batch_end(
         self,
@@ -65,46 +99,42 @@ class GCDClassPredictions(L.Callback):
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        if not isinstance(outputs, dict) or outputs.get("set") != self.eval_set:
-            return
-        values, valid = pl_module.task.answers(outputs["hypotheses"])
-        self._table.add(pl_module.task.classes(outputs["problems"]), values, valid)
+        if isinstance(outputs, dict) and outputs.get("set") == self.eval_set:
+            values, valid = pl_module.task.answers(outputs["hypotheses"])
+            self._counts.add(pl_module.task.classes(outputs["problems"]), values, valid)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking:
             return
-        counts = torch.as_tensor(self._table.counts, device=pl_module.device)
-        table = ClassTable(trainer.strategy.reduce(counts, reduce_op="sum").cpu().numpy())
-        if not table.totals.any():
-            return
-        self.table = table
+        counts = torch.as_tensor(self._counts.counts, device=pl_module.device)
+        table = self.table = ClassTable(trainer.strategy.reduce(counts, reduce_op="sum").cpu().numpy())
         learned = table.learned(self.threshold)
-        joined = sorted(set(learned) - set(self.learned))
-        left = sorted(set(self.learned) - set(learned))
         fitting = trainer.state.fn == "fit"
+        joined = sorted(set(learned) - set(self.learned)) if fitting else []
+        left = sorted(set(self.learned) - set(learned)) if fitting else []
         if fitting:  # an evaluation of a checkpoint leaves the run's curves alone
             self.learned = learned
             self.accuracy_history.append(np.nan_to_num(table.accuracy, nan=-1.0).tolist())
         rules = check_rules(table, self.base, self.threshold) if self.base else None
         self._log_scalars(pl_module, table, learned, rules)
-        batch_size = getattr(trainer.datamodule, "batch_size", 0)
         record = EpochRecord(
             epoch=trainer.current_epoch,
             step=trainer.global_step,
-            examples=trainer.global_step * trainer.accumulate_grad_batches * trainer.world_size * batch_size,
+            examples=self.examples,
             counts=table.counts.tolist(),
             learned=learned,
-            joined=joined if fitting else [],
-            left=left if fitting else [],
+            joined=joined,
+            left=left,
             rules=rules.to_dict() if rules else {},
             base=self.base,
+            threshold=self.threshold,
         )
         if record.is_event:
             self.events.append(record.event_text())
         if trainer.is_global_zero:
             self._log_to_tensorboard(trainer, table, record)
-            if fitting and trainer.log_dir is not None:
-                append_record(Path(trainer.log_dir) / HISTORY_FILE, record)
+            if fitting and self.history_path is not None:
+                append_record(self.history_path, record)
 
     def _log_scalars(self, pl_module: L.LightningModule, table: ClassTable, learned: list[int], rules: Any) -> None:
         scalars = {"gcd/learned": float(len(learned))}
@@ -116,8 +146,8 @@ class GCDClassPredictions(L.Callback):
             scalars["gcd/rules/r2_grokked"] = float(len(rules.grokked))
             if not np.isnan(rules.r3_explained):
                 scalars["gcd/rules/r3_explained"] = rules.r3_explained
-        for name, value in scalars.items():  # identical on every rank: the counts were summed first
-            pl_module.log(name, value)
+        for name, value in scalars.items():  # the same on every rank (counts summed first): log once
+            pl_module.log(name, value, rank_zero_only=True)
 
     def _log_to_tensorboard(self, trainer: L.Trainer, table: ClassTable, record: EpochRecord) -> None:
         step = trainer.global_step
@@ -135,12 +165,20 @@ class GCDClassPredictions(L.Callback):
             if self.accuracy_history:
                 history = np.array(self.accuracy_history)
                 history[history < 0] = np.nan
-                writer.add_image("gcd/accuracy_over_epochs", heatmap(history), step, dataformats="HWC")
+                writer.add_image("gcd/accuracy_over_validations", heatmap(history), step, dataformats="HWC")
 
     def state_dict(self) -> dict[str, Any]:
-        return {"accuracy_history": self.accuracy_history, "learned": self.learned, "events": self.events}
+        return {
+            "accuracy_history": self.accuracy_history,
+            "learned": self.learned,
+            "events": self.events,
+            "examples": self.examples,
+            "history_path": str(self.history_path) if self.history_path else None,
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.accuracy_history = state_dict["accuracy_history"]
         self.learned = state_dict["learned"]
         self.events = state_dict["events"]
+        self.examples = state_dict["examples"]
+        self._resumed_from = Path(state_dict["history_path"]) if state_dict["history_path"] else None
