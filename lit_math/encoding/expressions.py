@@ -1,0 +1,129 @@
+"""Expressions as prefix (Polish) notation of their sympy tree; integers as a sign then decimal digits.
+
+`x*cos(x) + 3` is `add mul x cos x + 3`. Sums and products with more than two terms become right-nested binary
+nodes, a rational is `div p q`, a square root `sqrt`. Decoding checks everything: a malformed sequence raises
+`DecodeError` (which scoring counts as wrong), never another exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy as sp
+
+from lit_math.encoding.integers import DecodeError, IntegerCodec
+
+BINARY = {"add": sp.Add, "mul": sp.Mul, "pow": sp.Pow, "div": lambda a, b: a / b, "sub": lambda a, b: a - b}
+UNARY = {
+    "sqrt": sp.sqrt,
+    "exp": sp.exp,
+    "ln": sp.log,
+    "abs": sp.Abs,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "asinh": sp.asinh,
+    "acosh": sp.acosh,
+    "atanh": sp.atanh,
+}
+_FUNCTION_TOKENS = {sp.log: "ln", sp.Abs: "abs"}
+CONSTANTS = {"pi": sp.pi, "E": sp.E}
+
+
+class EncodeError(ValueError):
+    """An expression outside what the codec writes (a float, an unknown function, a complex number...)."""
+
+
+class PrefixCodec:
+    """Codec for expressions of the given variables; its tokens are operators, variables, constants, integers."""
+
+    def __init__(self, variables: Sequence[str] = ("x",)) -> None:
+        self.integers = IntegerCodec(10)
+        self.symbols = {name: sp.Symbol(name) for name in variables}
+        clash = set(self.symbols) & (set(BINARY) | set(UNARY) | set(CONSTANTS) | set(self.integers.tokens))
+        if clash:
+            raise ValueError(f"variable names {sorted(clash)} are tokens of the codec")
+        self.tokens: list[str] = [*BINARY, *UNARY, *CONSTANTS, *self.symbols, *self.integers.tokens]
+
+    # --- sympy -> tokens -------------------------------------------------------------------------------
+    def encode(self, expr: sp.Expr) -> list[str]:
+        out: list[str] = []
+        self._encode(sp.sympify(expr), out)
+        return out
+
+    def _encode(self, expr: sp.Basic, out: list[str]) -> None:
+        if expr.is_Integer:
+            out += self.integers.encode(int(expr))
+        elif expr.is_Rational:
+            out.append("div")
+            out += self.integers.encode(int(expr.p)) + self.integers.encode(int(expr.q))
+        elif expr.is_Symbol:
+            if expr.name not in self.symbols:
+                raise EncodeError(f"unknown variable {expr.name!r}; the codec knows {', '.join(self.symbols)}")
+            out.append(expr.name)
+        elif expr in (sp.pi, sp.E):
+            out.append("pi" if expr is sp.pi else "E")
+        elif expr.is_Add or expr.is_Mul:
+            for arg in expr.args[:-1]:  # a + b + c -> add a add b c
+                out.append("add" if expr.is_Add else "mul")
+                self._encode(arg, out)
+            self._encode(expr.args[-1], out)
+        elif expr.is_Pow:
+            base, exponent = expr.args
+            if exponent == sp.Rational(1, 2):
+                out.append("sqrt")
+                self._encode(base, out)
+            else:
+                out.append("pow")
+                self._encode(base, out)
+                self._encode(exponent, out)
+        elif expr.is_Function and len(expr.args) == 1:
+            name = _FUNCTION_TOKENS.get(expr.func, expr.func.__name__)
+            if name not in UNARY:
+                raise EncodeError(f"function {expr.func.__name__} is not one the codec writes")
+            out.append(name)
+            self._encode(expr.args[0], out)
+        else:
+            raise EncodeError(f"cannot write {expr!r} ({type(expr).__name__}) in prefix tokens")
+
+    # --- tokens -> sympy -------------------------------------------------------------------------------
+    def decode(self, tokens: Sequence[str]) -> sp.Expr:
+        """The expression of a token sequence; `DecodeError` for anything `encode` could not have produced."""
+        tokens = list(tokens)
+        try:
+            expr, end = self._decode(tokens, 0)
+        except DecodeError:
+            raise
+        except (RecursionError, ValueError, TypeError, ZeroDivisionError, AttributeError) as error:
+            raise DecodeError(f"the tokens do not build an expression: {type(error).__name__}: {error}") from None
+        if end != len(tokens):
+            raise DecodeError(f"{len(tokens) - end} tokens left after a complete expression")
+        return expr
+
+    def _decode(self, tokens: list[str], i: int) -> tuple[sp.Expr, int]:
+        if i >= len(tokens):
+            raise DecodeError("the sequence ends before the expression does")
+        token = tokens[i]
+        if token in BINARY:
+            left, i = self._decode(tokens, i + 1)
+            right, i = self._decode(tokens, i)
+            return BINARY[token](left, right), i
+        if token in UNARY:
+            arg, i = self._decode(tokens, i + 1)
+            return UNARY[token](arg), i
+        if token in CONSTANTS:
+            return CONSTANTS[token], i + 1
+        if token in self.symbols:
+            return self.symbols[token], i + 1
+        if token in ("+", "-"):
+            end = i + 1
+            while end < len(tokens) and tokens[end].isdigit() and len(tokens[end]) == 1:
+                end += 1
+            return sp.Integer(self.integers.decode(tokens[i:end])), end
+        raise DecodeError(f"unknown or misplaced token {token!r}")
