@@ -2,8 +2,9 @@
 
 An antiderivative F of f is right when F' - f is zero: sympy's `simplify` decides most cases; when it cannot
 (in time, or it leaves a residue it cannot reduce), the residue is evaluated at random points of (-10, 10)
-where f and F' are real and finite, and F is right when it vanishes there to 1e-9 relative precision at
-enough points. Constants of integration pass: differentiation drops them.
+where f is real and finite, and F is right when it vanishes at every such point to 1e-9 relative precision
+(a complex F' there is wrong), with at least half the points usable. Constants of integration pass:
+differentiation drops them.
 """
 
 from __future__ import annotations
