@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from lit_math.encoding import expressions
 from lit_math.errors import ConfigError, check_int
 
 UNARY_OPERATORS = (
@@ -149,33 +150,10 @@ class ExpressionSampler:
         return apply_operator(name, left, self._build(rng, shape))
 
 
-_OPERATORS = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "sqrt": sp.sqrt,
-    "pow2": lambda a: a**2,
-    "pow3": lambda a: a**3,
-    "pow4": lambda a: a**4,
-    "pow5": lambda a: a**5,
-    "ln": sp.log,
-    "exp": sp.exp,
-    "sin": sp.sin,
-    "cos": sp.cos,
-    "tan": sp.tan,
-    "asin": sp.asin,
-    "acos": sp.acos,
-    "atan": sp.atan,
-    "sinh": sp.sinh,
-    "cosh": sp.cosh,
-    "tanh": sp.tanh,
-    "asinh": sp.asinh,
-    "acosh": sp.acosh,
-    "atanh": sp.atanh,
-}
-
-
 def apply_operator(name: str, *args: sp.Expr) -> sp.Expr:
-    """The sympy expression of a generator operator."""
-    return _OPERATORS[name](*args)
+    """The sympy expression of a generator operator (the codec's, plus pow2..pow5)."""
+    if name in BINARY_OPERATORS:
+        return expressions.BINARY[name](*args)
+    if name.startswith("pow"):
+        return args[0] ** int(name[3:])
+    return expressions.UNARY[name](args[0])
