@@ -51,7 +51,7 @@ class LitMathCLI(LightningCLI):
         ckpt_path = _option(words, "--ckpt_path")
         given_data = any(w in ("-c", "--config", "--data") or w.startswith(("--config=", "--data")) for w in words)
         if ckpt_path and not given_data and words[:1] != ["fit"]:  # evaluate a checkpoint on its own data
-            data = saved_data(read_checkpoint(ckpt_path))
+            data = saved_data(self._checkpoint(ckpt_path))
             if data is None:
                 raise ConfigError(f"{ckpt_path} does not record its data settings: give --config or --data")
             words += ["--data", json.dumps(data)]
@@ -62,7 +62,7 @@ class LitMathCLI(LightningCLI):
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if not ckpt_path:
             return
-        saved = read_checkpoint(ckpt_path)["hyper_parameters"]
+        saved = self._checkpoint(ckpt_path)["hyper_parameters"]
         model = {name: value for name, value in saved.items() if name != "task" and not name.startswith("_")}
         given = self.config[subcommand].model
         defaults = {name: p.default for name, p in inspect.signature(Seq2SeqModule.__init__).parameters.items()}
@@ -77,6 +77,13 @@ class LitMathCLI(LightningCLI):
             )
         self.config = self.parser.parse_object({subcommand: {"model": model}}, self.config)
         self._trained_on = saved["task"]
+        self._read = (None, None)  # the weights need not stay in memory for the whole run
+
+    def _checkpoint(self, path: str) -> dict[str, Any]:
+        """The checkpoint, read once for both uses above (a paper-size one is hundreds of MB)."""
+        if getattr(self, "_read", (None,))[0] != path:
+            self._read = (path, read_checkpoint(path))
+        return self._read[1]
 
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
