@@ -27,6 +27,7 @@ DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transfor
   lit-math validate|test|predict --ckpt_path CKPT        evaluate a checkpoint (on its own data by default)
   lit-math translate --ckpt CKPT 10 32                   the model's answer to one problem (translate --help)
   lit-math report RUN_DIR [--format markdown] [--png F]  the GCD paper's table, rules and steps (report --help)
+  lit-math cross-eval --ckpt A --ckpt B --data X.yaml    every checkpoint on every data (cross-eval --help)
 """
 
 
@@ -204,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from lit_math.report import report
 
         sys.exit(report(words[1:]))
+    if words[:1] == ["cross-eval"]:
+        from lit_math.cross_eval import main as cross_eval
+
+        sys.exit(cross_eval(words[1:]))
     torch.set_float32_matmul_precision("high")
     try:
         build_cli(argv)

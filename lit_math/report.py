@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,14 +29,14 @@ def evaluate_checkpoint(path: Path) -> list[EpochRecord]:
     import lightning as L
 
     from lit_math.callbacks import GCDClassPredictions
+    from lit_math.data import data_from_spec
     from lit_math.model import Seq2SeqModule
 
     checkpoint = read_checkpoint(str(path))
     data_spec = saved_data(checkpoint)
     if data_spec is None:
         raise ConfigError(f"{path} records no data settings, and there is no {HISTORY_FILE} beside it")
-    module_path, _, name = data_spec["class_path"].rpartition(".")
-    data = getattr(importlib.import_module(module_path), name)(**data_spec["init_args"])
+    data = data_from_spec(data_spec)
     classes = GCDClassPredictions()
     trainer = L.Trainer(
         accelerator="auto",

@@ -13,7 +13,12 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from lit_math.analysis.history import read_history
 from lit_math.cli import build_cli
+from lit_math.cross_eval import load_data_config
+from lit_math.data import data_from_spec
 from lit_math.encoding import DecodeError, IntegerCodec
+from lit_math.model import Seq2SeqModule
+
+from .helpers import trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = [
@@ -265,3 +270,47 @@ def test_a_resumed_run_continues_its_history_in_its_new_folder(run_dir, ckpt, tm
     history = read_history(save_dir / "gcd_tiny" / "version_1" / "gcd_history.jsonl")
     assert [r.epoch for r in history] == [0, 1]  # epoch 0 comes from the run it resumed
     assert history[1].examples == 2 * history[0].examples
+
+
+def data_config(path, **knobs):
+    init_args = {"base": 30, "per_class": 2, "natural_size": 100, **knobs}
+    path.write_text(yaml.safe_dump({"data": {"class_path": "lit_math.data.GCDDataModule", "init_args": init_args}}))
+    return path
+
+
+def test_cross_eval_table(ckpt, tmp_path, capsys):
+    from lit_math.cross_eval import main as cross_eval
+
+    uniform = data_config(tmp_path / "uniform.yaml")
+    other_seed = data_config(tmp_path / "other.yaml", eval_seed=7)
+    base10 = data_config(tmp_path / "base10.yaml", base=10)
+    args = ["--ckpt", str(ckpt), "--ckpt", str(ckpt), "--accelerator", "cpu", "--logdir", str(tmp_path / "tb")]
+    assert cross_eval([*args, "--data", str(uniform), "--data", str(other_seed), "--data", str(base10)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert header[1:] == [f"{c}/{s}" for c in ("uniform", "other", "base10") for s in ("natural", "classes")]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert [row[0] for row in rows] == ["gcd_tiny/version_0"] * 2
+    assert rows[0] == rows[1]  # the same checkpoint twice: the same figures
+    assert rows[0][5:] == ["n/a (other vocabulary)"] * 2
+    module = Seq2SeqModule.load_from_checkpoint(ckpt)
+    direct = trainer(tmp_path).validate(module, data_from_spec(load_data_config(uniform)), verbose=False)
+    assert rows[0][1] == f"{direct[0]['val/natural/acc']:.3f}"
+    assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+
+
+def test_cross_eval_with_a_beam_and_bad_input(ckpt, tmp_path, capsys):
+    from lit_math.cross_eval import main as cross_eval
+
+    uniform = data_config(tmp_path / "uniform.yaml")
+    assert cross_eval(["--ckpt", str(ckpt), "--data", str(uniform), "--beam-size", "2", "--accelerator", "cpu"]) == 0
+    assert "@2)" in capsys.readouterr().out
+    (tmp_path / "nodata.yaml").write_text("model: {}\n")
+    for extra, message in (
+        (["--data", str(tmp_path / "nodata.yaml")], "has no data section"),
+        (["--data", str(uniform), "--beam-size", "0"], "--beam-size must be an integer >= 1"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            cross_eval(["--ckpt", str(ckpt), *extra])
+        assert exit_.value.code == 2
+        assert message in capsys.readouterr().err

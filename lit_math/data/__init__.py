@@ -1,6 +1,6 @@
 """Streaming datasets and the family DataModules built on them."""
 
-from lit_math.data.datamodule import StreamingDataModule
+from lit_math.data.datamodule import StreamingDataModule, data_from_spec
 from lit_math.data.gcd import GCDDataModule
 
-__all__ = ["GCDDataModule", "StreamingDataModule"]
+__all__ = ["GCDDataModule", "StreamingDataModule", "data_from_spec"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import zlib
 from abc import abstractmethod
 from typing import Any
@@ -101,3 +102,17 @@ class StreamingDataModule(L.LightningDataModule):
 
     def predict_dataloader(self) -> list[StatefulDataLoader]:
         return self._eval_dataloaders()
+
+
+def data_from_spec(spec: dict[str, Any]) -> StreamingDataModule:
+    """A DataModule from {"class_path": ..., "init_args": {...}}, as configs and checkpoints write it."""
+    class_path = spec.get("class_path", "") if isinstance(spec, dict) else ""
+    module_path, _, name = class_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_path), name)
+    except (ImportError, AttributeError, ValueError):
+        cls = None
+    if not (isinstance(cls, type) and issubclass(cls, StreamingDataModule)):
+        known = ", ".join(f"{c.__module__}.{c.__qualname__}" for c in StreamingDataModule.__subclasses__())
+        raise ConfigError(f"data class_path {class_path!r} is not a lit_math DataModule; known: {known}")
+    return cls(**spec.get("init_args", {}))
