@@ -9,6 +9,7 @@ Each rejection has a reason, so generators can count them.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,34 +58,40 @@ def _encode_pair(codec: PrefixCodec, f: sp.Expr, F: sp.Expr, max_len: int) -> Pa
     return Pair(f, F, tuple(problem), tuple(solution))
 
 
-def backward_pair(
-    rng: np.random.Generator, sampler: ExpressionSampler, codec: PrefixCodec, max_len: int = 512, seconds: float = 1.0
+def _timed_pair(
+    make: Callable[[], tuple[sp.Expr, sp.Expr] | Rejection], codec: PrefixCodec, max_len: int, seconds: float
 ) -> Pair | Rejection:
-    """BWD: a random F, and f = simplify(F')."""
+    """Run a generator step `make` -> (f, F) under the time limit, then clean and encode its pair."""
     try:
         with time_limit(seconds):
-            F = sampler.sample(rng)
-            f = sp.simplify(sp.diff(F, X))
+            made = make()
     except TimeLimitExceeded:
         return Rejection.TIMEOUT
     except Exception:  # sympy raises many kinds on random input
         return Rejection.ERROR
-    return _encode_pair(codec, f, F, max_len)
+    return made if isinstance(made, Rejection) else _encode_pair(codec, *made, max_len)
+
+
+def backward_pair(
+    rng: np.random.Generator, sampler: ExpressionSampler, codec: PrefixCodec, max_len: int = 512, seconds: float = 1.0
+) -> Pair | Rejection:
+    """BWD: a random F, and f = simplify(F')."""
+
+    def make() -> tuple[sp.Expr, sp.Expr]:
+        F = sampler.sample(rng)
+        return sp.simplify(sp.diff(F, X)), F
+
+    return _timed_pair(make, codec, max_len, seconds)
 
 
 def forward_pair(
     rng: np.random.Generator, sampler: ExpressionSampler, codec: PrefixCodec, max_len: int = 512, seconds: float = 3.0
 ) -> Pair | Rejection:
     """FWD: a random f, and F = integrate(f), kept only when sympy finds a closed form in time."""
-    try:
-        with time_limit(seconds):
-            f = sampler.sample(rng)
-            F = sp.integrate(f, X)
-            if F.has(sp.Integral):
-                return Rejection.UNEVALUATED
-            F = sp.simplify(F)
-    except TimeLimitExceeded:
-        return Rejection.TIMEOUT
-    except Exception:
-        return Rejection.ERROR
-    return _encode_pair(codec, f, F, max_len)
+
+    def make() -> tuple[sp.Expr, sp.Expr] | Rejection:
+        f = sampler.sample(rng)
+        F = sp.integrate(f, X)
+        return Rejection.UNEVALUATED if F.has(sp.Integral) else (f, sp.simplify(F))
+
+    return _timed_pair(make, codec, max_len, seconds)
