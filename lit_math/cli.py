@@ -1,4 +1,4 @@
-"""`lit-math`: LightningCLI's fit / validate / test / predict, plus `translate` to query a checkpoint."""
+"""`lit-math`: LightningCLI's fit / validate / test / predict, plus `translate`, `report`, `cross-eval`, `generate`."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, SaveConfigCallback
 
-from lit_math.callbacks import ExamplesPerSecond, WritePredictions
-from lit_math.data import StreamingDataModule
-from lit_math.errors import ConfigError
+from lit_math.callbacks import ExamplesPerSecond, GenerationStats, WritePredictions
+from lit_math.data import StreamingDataModule, data_families
+from lit_math.errors import ConfigError, check_int
 from lit_math.model import Seq2SeqModule
 from lit_math.model.module import check_same_network
 
@@ -28,14 +28,19 @@ DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transfor
   lit-math translate --ckpt CKPT 10 32                   the model's answer to one problem (translate --help)
   lit-math report RUN_DIR [--format markdown] [--png F]  the GCD paper's table, rules and steps (report --help)
   lit-math cross-eval --ckpt A --ckpt B --data X.yaml    every checkpoint on every data (cross-eval --help)
+  lit-math generate --config X.yaml --n N --out DIR      write a training corpus in shards (generate --help)
 """
+
+
+EVALUATION_KNOBS = ("beam_size", "length_penalty", "beam_early_stopping", "eval_max_len")
+"""Model settings that only change decoding: a checkpoint may be evaluated with others."""
 
 
 class LitMathCLI(LightningCLI):
     """Links the data's task to the model; always adds checkpointing, the examples/s meter, the prediction writer.
 
     With `--ckpt_path`, the model's settings come from the checkpoint (a different value given on the command
-    line or in a config is an error, never silently replaced), the data's too when none is given, and a
+    line or in a config is an error, never silently replaced, except the decoding knobs such as beam_size), the data's too when none is given, and a
     checkpoint whose network does not fit the data is refused before anything runs or is written.
     """
 
@@ -45,6 +50,7 @@ class LitMathCLI(LightningCLI):
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.filename": "{epoch}-{step}"})
         parser.add_lightning_class_args(ExamplesPerSecond, "throughput")
         parser.add_lightning_class_args(WritePredictions, "predictions")
+        parser.add_lightning_class_args(GenerationStats, "generation_stats")
         parser.epilog = family_knobs()
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
@@ -67,10 +73,12 @@ class LitMathCLI(LightningCLI):
         model = {name: value for name, value in saved.items() if name != "task" and not name.startswith("_")}
         given = self.config[subcommand].model
         defaults = {name: p.default for name, p in inspect.signature(Seq2SeqModule.__init__).parameters.items()}
+        chosen = {name for name in model if name in given and given[name] != defaults.get(name)}
+        model = {name: value for name, value in model.items() if name not in chosen & set(EVALUATION_KNOBS)}
         conflicts = [
             f"{name}={given[name]!r} (checkpoint: {value!r})"
             for name, value in model.items()
-            if name in given and given[name] != defaults.get(name) and given[name] != value
+            if name in chosen and given[name] != value
         ]
         if conflicts:
             raise ConfigError(
@@ -124,7 +132,7 @@ def read_checkpoint(path: str) -> dict[str, Any]:
 
 
 def saved_data(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
-    for family in StreamingDataModule.__subclasses__():
+    for family in data_families():
         state = checkpoint.get(family.__qualname__)
         if isinstance(state, dict) and "class_path" in state:
             return state
@@ -141,7 +149,7 @@ class _KeepEpilogLines(DefaultHelpFormatter):
 def family_knobs() -> str:
     """Every problem family's data knobs, for `lit-math fit --help` (subclass mode would hide them)."""
     sections = []
-    for family in StreamingDataModule.__subclasses__():
+    for family in data_families():
         name = f"{family.__module__.rsplit('.', 1)[0]}.{family.__name__}"
         doc = inspect.getdoc(family) or ""
         sections.append(f"--data {name} (all options: --data.help {family.__name__})\n{doc}")
@@ -149,11 +157,15 @@ def family_knobs() -> str:
 
 
 def translate(argv: Sequence[str]) -> int:
-    """Print the model's answer to one problem given as words (for GCD: two integers)."""
+    """Print the model's answer to one problem given as words, then the rest of the beam (with `--beam K`);
+    symbolic answers are marked [verified] when they check out."""
     parser = argparse.ArgumentParser(prog="lit-math translate", description=translate.__doc__)
     parser.add_argument("--ckpt", required=True, help="checkpoint written by `lit-math fit`")
     parser.add_argument("--device", default="cpu", help="torch device to run on (default: cpu)")
-    parser.add_argument("problem", nargs="+", help="the problem, e.g. `10 32` for gcd(10, 32)")
+    parser.add_argument("--beam", type=int, default=None, help="beam size (default: the checkpoint's beam_size)")
+    parser.add_argument(
+        "problem", nargs="+", help="the problem: `10 32` for gcd(10, 32), `x*cos(x)` to integrate, `dy - y = 0`"
+    )
     args = parser.parse_args(argv)
     try:
         device = torch.device(args.device)
@@ -162,12 +174,15 @@ def translate(argv: Sequence[str]) -> int:
         read_checkpoint(args.ckpt)
         module = Seq2SeqModule.load_from_checkpoint(args.ckpt, map_location=device).eval()
         problems = module.task.parse_problem(args.problem)
+        beam = check_int("--beam", module.hparams.beam_size if args.beam is None else args.beam, 1)
     except (ConfigError, RuntimeError) as error:  # torch.device raises RuntimeError on a bad name
         parser.error(str(error))
-    source, hypotheses, answers = module.translate(problems)
-    print(answers[0])
+    source, beams, readings = module.translate(problems, beam)
+    print(readings[0][0])
     print("source:", " ".join(module.vocabulary.words(source[0])))
-    print("output:", " ".join(module.vocabulary.words(hypotheses[0])))
+    print("output:", " ".join(module.vocabulary.words(beams[0, 0])))
+    for rank, (ids, reading) in enumerate(zip(beams[0, 1:], readings[0][1:], strict=True), start=2):
+        print(f"beam {rank}: {reading}    ({' '.join(module.vocabulary.words(ids))})")
     return 0
 
 
@@ -205,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from lit_math.report import report
 
         sys.exit(report(words[1:]))
+    if words[:1] == ["generate"]:
+        from lit_math.generate import main as generate
+
+        sys.exit(generate(words[1:]))
     if words[:1] == ["cross-eval"]:
         from lit_math.cross_eval import main as cross_eval
 

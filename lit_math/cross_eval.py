@@ -10,9 +10,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
 from lit_math.cli import read_checkpoint
+from lit_math.data.config import load_data_config
 from lit_math.errors import ConfigError, check_int
 
 
@@ -22,18 +21,6 @@ def run_label(path: Path) -> str:
     if len(parts) >= 4 and parts[-2] == "checkpoints" and parts[-3].startswith("version_"):
         return f"{parts[-4]}/{parts[-3]}"
     return path.stem
-
-
-def load_data_config(path: Path) -> dict:
-    """The `data` section of a `lit-math fit` config."""
-    try:
-        config = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"cannot read data config {path}: {error}") from None
-    data = config.get("data") if isinstance(config, dict) else None
-    if not isinstance(data, dict) or "class_path" not in data:
-        raise ConfigError(f"{path} has no data section with a class_path (a `lit-math fit` config)")
-    return data
 
 
 def cross_eval(

@@ -13,8 +13,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from lit_math.analysis.history import read_history
 from lit_math.cli import build_cli
-from lit_math.cross_eval import load_data_config
 from lit_math.data import data_from_spec
+from lit_math.data.config import load_data_config
 from lit_math.encoding import DecodeError, IntegerCodec
 from lit_math.model import Seq2SeqModule
 
@@ -125,6 +125,15 @@ def test_a_model_setting_that_contradicts_the_checkpoint_is_an_error(ckpt, tmp_p
         "lit-math: error: the configuration asks for model d_model=128 (checkpoint: 64); "
         "leave them out to use the checkpoint's"
     )
+
+
+def test_a_checkpoint_is_evaluated_with_another_beam(ckpt, tmp_path):
+    """Decoding knobs are not the network's: `validate --model.beam_size 2` uses them and reports acc@2."""
+    result = lit_math(
+        "validate", "--config", TINY, *SMALL_EVAL, "--model.beam_size", "2", "--ckpt_path", ckpt, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "val/natural/acc@2" in result.stdout
 
 
 def test_resuming_with_another_base_leaves_nothing_behind(ckpt, tmp_path):

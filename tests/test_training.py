@@ -56,8 +56,8 @@ def test_checkpoint_carries_task_and_vocabulary(tmp_path):
     fit.save_checkpoint(path)
     restored = Seq2SeqModule.load_from_checkpoint(path)
     assert restored.task == data.task and restored.vocabulary == data.task.vocabulary
-    source, ids, answers = restored.translate(data.task.parse_problem(["12", "18"]))
-    assert source.shape[0] == ids.shape[0] == 1 and len(answers) == 1
+    source, ids, answers = restored.translate(data.task.parse_problem(["12", "18"]), beam_size=3)
+    assert source.shape[0] == ids.shape[0] == 1 and ids.shape[1] == 3 and len(answers) == 1 and len(answers[0]) == 3
     other = tiny_data(base=11)
     with pytest.raises(TaskMismatch, match=r"trained on task .*'base': 10.* data is task .*'base': 11"):
         trainer(tmp_path).validate(tiny_model(other), other, ckpt_path=str(path), verbose=False)

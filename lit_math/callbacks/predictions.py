@@ -46,10 +46,11 @@ class WritePredictions(BasePredictionWriter):
     ) -> None:
         problems, hypotheses = prediction["problems"], prediction["hypotheses"]
         answers = pl_module.task.render(problems, hypotheses)
+        described = pl_module.task.describe(problems)
         with self._path(trainer, dataloader_idx).open("a") as out:
             for i, answer in enumerate(answers):
                 line = {
-                    "problem": {name: values[i].item() for name, values in problems.items()},
+                    "problem": described[i],
                     "output": " ".join(pl_module.vocabulary.words(hypotheses[i])),
                     "answer": answer,
                     "correct": bool(prediction["correct"][i]),

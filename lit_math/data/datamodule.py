@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import zlib
 from abc import abstractmethod
 from typing import Any
@@ -104,6 +105,17 @@ class StreamingDataModule(L.LightningDataModule):
         return self._eval_dataloaders()
 
 
+def data_families() -> list[type[StreamingDataModule]]:
+    """Every concrete family DataModule (the classes a config's `class_path` may name)."""
+    found, todo = [], list(StreamingDataModule.__subclasses__())
+    while todo:
+        cls = todo.pop(0)
+        todo += cls.__subclasses__()
+        if not inspect.isabstract(cls):
+            found.append(cls)
+    return found
+
+
 def data_from_spec(spec: dict[str, Any]) -> StreamingDataModule:
     """A DataModule from {"class_path": ..., "init_args": {...}}, as configs and checkpoints write it."""
     class_path = spec.get("class_path", "") if isinstance(spec, dict) else ""
@@ -113,6 +125,6 @@ def data_from_spec(spec: dict[str, Any]) -> StreamingDataModule:
     except (ImportError, AttributeError, ValueError):
         cls = None
     if not (isinstance(cls, type) and issubclass(cls, StreamingDataModule)):
-        known = ", ".join(f"{c.__module__}.{c.__qualname__}" for c in StreamingDataModule.__subclasses__())
+        known = ", ".join(f"{c.__module__}.{c.__qualname__}" for c in data_families())
         raise ConfigError(f"data class_path {class_path!r} is not a lit_math DataModule; known: {known}")
     return cls(**spec.get("init_args", {}))

@@ -119,6 +119,7 @@ class Seq2SeqModule(L.LightningModule):
         self.eval_set_names: list[str] = []
         self.accuracy = torch.nn.ModuleDict()
         self.accuracy_in_beam = torch.nn.ModuleDict()
+        self.failure_shares = torch.nn.ModuleDict()
 
     # --- training ------------------------------------------------------------------------------------
     def loss(self, batch: dict[str, Any]) -> Tensor:
@@ -151,24 +152,34 @@ class Seq2SeqModule(L.LightningModule):
         self.eval_set_names = names
         self.accuracy = torch.nn.ModuleDict({name: MeanMetric() for name in names})
         self.accuracy_in_beam = torch.nn.ModuleDict({name: MeanMetric() for name in names})
+        self.failure_shares = torch.nn.ModuleDict(
+            {f"{name}__{kind}": MeanMetric() for name in names for kind in self.task.failure_kinds}
+        )
+
+    def decode(self, source: Tensor, beam_size: int) -> np.ndarray:
+        """Generated ids (sources x beam_size x length, best first): greedy for a beam of 1."""
+        hp = self.hparams
+        if beam_size == 1:
+            return self.model.generate(source, hp.eval_max_len)[:, None].cpu().numpy()
+        beams, _ = beam_search(
+            self.model, source, beam_size, hp.eval_max_len, hp.length_penalty, hp.beam_early_stopping
+        )
+        return beams.cpu().numpy()
 
     def answer(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """Answers to a batch, scored by the task, in numpy: the problems, the best hypothesis (ids) and whether
-        it is right, and with a beam every hypothesis (`beams`, best first) and whether any is right."""
+        """Answers to a batch, scored by the task, in numpy: the problems, the best hypothesis (ids), whether it
+        is right and, if not, of which failure kind (`failures`, a mask per kind), and with a beam every
+        hypothesis (`beams`, best first) and whether any is right."""
         hp = self.hparams
         problems = {name: values.cpu().numpy() for name, values in batch["problems"].items()}
-        if hp.beam_size == 1:
-            beams = self.model.generate(batch["source"], hp.eval_max_len)[:, None]
-        else:
-            beams, _ = beam_search(
-                self.model, batch["source"], hp.beam_size, hp.eval_max_len, hp.length_penalty, hp.beam_early_stopping
-            )
-        beams = beams.cpu().numpy()
-        correct = np.stack([self.task.score(problems, beams[:, j]) for j in range(beams.shape[1])], axis=1)
+        beams = self.decode(batch["source"], hp.beam_size)
+        judged = [self.task.judge(problems, beams[:, j]) for j in range(beams.shape[1])]
+        correct = np.stack([right for right, _ in judged], axis=1)
         return {
             "problems": problems,
             "hypotheses": beams[:, 0],
             "correct": correct[:, 0],
+            "failures": judged[0][1],
             "beams": beams,
             "correct_in_beam": correct.any(axis=1),
         }
@@ -192,6 +203,10 @@ class Seq2SeqModule(L.LightningModule):
             in_beam = self.accuracy_in_beam[name]
             in_beam.update(torch.as_tensor(answers["correct_in_beam"], dtype=torch.float32, device=self.device))
             self.log(f"{stage}/{name}/acc@{self.hparams.beam_size}", in_beam, batch_size=size, add_dataloader_idx=False)
+        for kind, mask in answers["failures"].items():
+            share = self.failure_shares[f"{name}__{kind}"]
+            share.update(torch.as_tensor(mask, dtype=torch.float32, device=self.device))
+            self.log(f"{stage}/{name}/{kind}", share, batch_size=size, add_dataloader_idx=False)
         self.log(f"{stage}/{name}/loss", self.loss(batch), batch_size=size, add_dataloader_idx=False, sync_dist=True)
         return {"set": name, **answers}
 
@@ -202,11 +217,13 @@ class Seq2SeqModule(L.LightningModule):
         return self._evaluate(batch, "test", dataloader_idx)
 
     # --- inference -----------------------------------------------------------------------------------
-    def translate(self, problems: Problems) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Source ids, generated ids and their human reading, for raw problems (the `translate` command)."""
-        source, _ = self.task.encode(problems)
-        hypotheses = self.model.generate(torch.from_numpy(source).to(self.device)).cpu().numpy()
-        return source, hypotheses, self.task.render(problems, hypotheses)
+    def translate(self, problems: Problems, beam_size: int = 1) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+        """Source ids, generated ids (problems x beam, best first) and their human reading, for raw problems
+        (the `translate` command)."""
+        source = torch.from_numpy(self.task.encode(problems)[0]).to(self.device)
+        beams = self.decode(source, beam_size)
+        readings = [self.task.render(problems, beams[:, j]) for j in range(beam_size)]
+        return source.cpu().numpy(), beams, [list(row) for row in zip(*readings, strict=True)]
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         return self.answer(batch)

@@ -5,8 +5,10 @@ from typing import Any
 from lit_math.errors import ConfigError
 from lit_math.tasks.base import Problems, Task, take
 from lit_math.tasks.gcd import GCDTask
+from lit_math.tasks.integration import IntegrationTask
+from lit_math.tasks.ode import ODETask
 
-TASKS: dict[str, type[Task]] = {GCDTask.family: GCDTask}
+TASKS: dict[str, type[Task]] = {task.family: task for task in (GCDTask, IntegrationTask, ODETask)}
 
 
 def build_task(config: dict[str, Any]) -> Task:
@@ -18,4 +20,4 @@ def build_task(config: dict[str, Any]) -> Task:
     return TASKS[family](**config)
 
 
-__all__ = ["TASKS", "GCDTask", "Problems", "Task", "build_task", "take"]
+__all__ = ["TASKS", "GCDTask", "IntegrationTask", "ODETask", "Problems", "Task", "build_task", "take"]

@@ -23,6 +23,8 @@ class Task(ABC):
     """Longest encoded problem, end-of-sequence included: sizes the encoder's positions."""
     max_target_len: int
     """Longest encoded answer, begin- and end-of-sequence included: sizes the decoder and generation."""
+    failure_kinds: ClassVar[tuple[str, ...]] = ()
+    """Kinds of wrong answers that `judge` tells apart (e.g. malformed, timeout), logged as shares."""
 
     @abstractmethod
     def config(self) -> dict[str, Any]:
@@ -44,6 +46,10 @@ class Task(ABC):
     def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
         """Boolean correctness of generated ids (without BOS); a malformed hypothesis is wrong, never an error."""
 
+    def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """`score`, plus a boolean mask per failure kind (one scoring pass for both)."""
+        return self.score(problems, hypotheses), {}
+
     @abstractmethod
     def classes(self, problems: Problems) -> np.ndarray:
         """The class of each problem (per-class metrics), as int64."""
@@ -51,6 +57,11 @@ class Task(ABC):
     @abstractmethod
     def parse_problem(self, args: Sequence[str]) -> Problems:
         """One problem from command-line words; raises ValueError naming the bad word and what is allowed."""
+
+    def describe(self, problems: Problems) -> list[dict[str, Any]]:
+        """Each problem as JSON-ready values (prediction files)."""
+        n = len(next(iter(problems.values())))
+        return [{name: values[i].item() for name, values in problems.items()} for i in range(n)]
 
     @abstractmethod
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:

@@ -1,75 +1,28 @@
-"""Integration problems (Lample & Charton 2020): pairs (f, F) with F' = f, made forward or backward.
+"""Integration problems (Lample & Charton 2020): pairs (f, F) with F' = f, made three ways.
 
 FWD draws a random f and integrates it with sympy (rejecting what sympy leaves unevaluated); BWD draws a
-random F and differentiates it. Every sympy call runs under a time limit; a pair is kept only when both
-sides encode (real, finite, known functions), fit the length limit, and the problem is not trivial.
-Each rejection has a reason, so generators can count them.
+random F and differentiates it; IBP draws F and G and integrates F g by parts, F G - integral(f G), which
+needs the integral of f G (sympy's, remembered per process as the paper's cache of known primitives). Every
+sympy step runs under a time limit; a pair is kept only when both sides encode (real, finite, known
+functions), fit the length limit, and the problem depends on x.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable
+import functools
 from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import numpy as np
 import sympy as sp
 
-from lit_math.encoding.expressions import EncodeError, PrefixCodec
-from lit_math.tasks.time_limit import TimeLimitExceeded, time_limit
+from lit_math.encoding.expressions import PrefixCodec
+from lit_math.errors import check_choice
+from lit_math.tasks.symbolic import Pair, Rejection, SymbolicTask, timed_pair
 from lit_math.tasks.trees import ExpressionSampler
+from lit_math.tasks.verify import Verdict, check_antiderivative
 
 X = sp.Symbol("x")
-
-
-class Rejection(enum.Enum):
-    TIMEOUT = "timeout"
-    """A sympy call ran out of time."""
-    UNEVALUATED = "unevaluated"
-    """sympy could not integrate (FWD)."""
-    NOT_ENCODABLE = "not_encodable"
-    """Complex, infinite or undefined values, or functions outside the vocabulary."""
-    TOO_LONG = "too_long"
-    TRIVIAL = "trivial"
-    """The problem does not depend on x (a constant to integrate), or the draw collapsed to a constant."""
-    ERROR = "error"
-    """sympy raised on the expression."""
-
-
-@dataclass(frozen=True)
-class Pair:
-    problem: sp.Expr
-    """The integrand f."""
-    solution: sp.Expr
-    """An antiderivative F."""
-    problem_tokens: tuple[str, ...]
-    solution_tokens: tuple[str, ...]
-
-
-def _encode_pair(codec: PrefixCodec, f: sp.Expr, F: sp.Expr, max_len: int) -> Pair | Rejection:
-    if not f.has(X) or not F.has(X):
-        return Rejection.TRIVIAL
-    try:
-        problem, solution = codec.encode(f), codec.encode(F)
-    except EncodeError:
-        return Rejection.NOT_ENCODABLE
-    if max(len(problem), len(solution)) > max_len:
-        return Rejection.TOO_LONG
-    return Pair(f, F, tuple(problem), tuple(solution))
-
-
-def _timed_pair(
-    make: Callable[[], tuple[sp.Expr, sp.Expr] | Rejection], codec: PrefixCodec, max_len: int, seconds: float
-) -> Pair | Rejection:
-    """Run a generator step `make` -> (f, F) under the time limit, then clean and encode its pair."""
-    try:
-        with time_limit(seconds):
-            made = make()
-    except TimeLimitExceeded:
-        return Rejection.TIMEOUT
-    except Exception:  # sympy raises many kinds on random input
-        return Rejection.ERROR
-    return made if isinstance(made, Rejection) else _encode_pair(codec, *made, max_len)
 
 
 def backward_pair(
@@ -77,11 +30,11 @@ def backward_pair(
 ) -> Pair | Rejection:
     """BWD: a random F, and f = simplify(F')."""
 
-    def make() -> tuple[sp.Expr, sp.Expr]:
+    def make() -> tuple[sp.Expr, sp.Expr] | Rejection:
         F = sampler.sample(rng)
-        return sp.simplify(sp.diff(F, X)), F
+        return _nontrivial(sp.simplify(sp.diff(F, X)), F)
 
-    return _timed_pair(make, codec, max_len, seconds)
+    return timed_pair(make, codec, max_len, seconds)
 
 
 def forward_pair(
@@ -92,6 +45,55 @@ def forward_pair(
     def make() -> tuple[sp.Expr, sp.Expr] | Rejection:
         f = sampler.sample(rng)
         F = sp.integrate(f, X)
-        return Rejection.UNEVALUATED if F.has(sp.Integral) else (f, sp.simplify(F))
+        return Rejection.UNEVALUATED if F.has(sp.Integral) else _nontrivial(f, sp.simplify(F))
 
-    return _timed_pair(make, codec, max_len, seconds)
+    return timed_pair(make, codec, max_len, seconds)
+
+
+@functools.lru_cache(maxsize=100_000)
+def known_integral(integrand: sp.Expr) -> sp.Expr | None:
+    """sympy's antiderivative of `integrand`, or None; remembered, since IBP asks for the same ones again."""
+    F = sp.integrate(integrand, X)
+    return None if F.has(sp.Integral) else F
+
+
+def parts_pair(
+    rng: np.random.Generator, sampler: ExpressionSampler, codec: PrefixCodec, max_len: int = 512, seconds: float = 3.0
+) -> Pair | Rejection:
+    """IBP: random F and G; with f = F', g = G' and H an antiderivative of f G, the pair (F g, F G - H)."""
+
+    def make() -> tuple[sp.Expr, sp.Expr] | Rejection:
+        F, G = sampler.sample(rng), sampler.sample(rng)
+        f, g = sp.simplify(sp.diff(F, X)), sp.simplify(sp.diff(G, X))
+        H = known_integral(f * G)
+        if H is None:
+            return Rejection.UNEVALUATED
+        return _nontrivial(sp.simplify(F * g), sp.simplify(F * G - H))
+
+    return timed_pair(make, codec, max_len, seconds)
+
+
+def _nontrivial(f: sp.Expr, F: sp.Expr) -> tuple[sp.Expr, sp.Expr] | Rejection:
+    return (f, F) if f.has(X) and F.has(X) else Rejection.TRIVIAL
+
+
+MODES = {"fwd": forward_pair, "bwd": backward_pair, "ibp": parts_pair}
+
+
+@dataclass(frozen=True)
+class IntegrationTask(SymbolicTask):
+    """Integrate f: the problem is f in prefix tokens, the answer any antiderivative (verified by differentiation)."""
+
+    family: ClassVar[str] = "integration"
+    variables: ClassVar[tuple[str, ...]] = ("x",)
+    mode: Literal["fwd", "bwd", "ibp"] = "bwd"
+
+    def __post_init__(self) -> None:
+        check_choice("mode", self.mode, tuple(MODES))
+        super().__post_init__()
+
+    def make_pair(self, rng: np.random.Generator) -> Pair | Rejection:
+        return MODES[self.mode](rng, self.sampler, self.codec, self.max_len, self.seconds)
+
+    def verify(self, problem: sp.Expr, answer: sp.Expr, seed: int) -> Verdict:
+        return check_antiderivative(problem, answer, X, self.seconds, seed)

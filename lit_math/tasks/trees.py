@@ -102,15 +102,17 @@ def random_shape(rng: np.random.Generator, internal: int) -> list[int]:
 
 @dataclass(frozen=True)
 class ExpressionSampler:
-    """Random expressions of x: uniform tree shapes, weighted operators, leaves x or small integers."""
+    """Random expressions: uniform tree shapes, weighted operators, leaves variables or small integers."""
 
     max_ops: int = 15
     """Internal nodes are drawn uniformly in 1..max_ops."""
     weights: Mapping[str, float] | None = None
     """Operator weights (default DEFAULT_WEIGHTS); an operator absent or at 0 is never used."""
     leaf_variable: float = 0.75
-    """Share of leaves that are x; the others are integers in -max_leaf..max_leaf without 0."""
+    """Share of leaves that are variables; the others are integers in -max_leaf..max_leaf without 0."""
     max_leaf: int = 5
+    variables: tuple[str, ...] = ("x",)
+    """Variable leaves, drawn uniformly (ODE solutions also use their constants c1, c2 as leaves)."""
 
     def __post_init__(self) -> None:
         check_int("max_ops", self.max_ops, 1, 100)
@@ -124,7 +126,10 @@ class ExpressionSampler:
                 raise ConfigError(f"at least one {arity} operator needs a positive weight ({', '.join(names)})")
         if not 0 <= self.leaf_variable <= 1:
             raise ConfigError(f"leaf_variable is a share in 0..1, got {self.leaf_variable}")
+        if not self.variables:
+            raise ConfigError("an expression needs at least one variable leaf")
         object.__setattr__(self, "_weights", weights)
+        object.__setattr__(self, "_symbols", tuple(sp.Symbol(name) for name in self.variables))
 
     def _draw(self, rng: np.random.Generator, names: tuple[str, ...]) -> str:
         w = np.array([self._weights.get(name, 0.0) for name in names], dtype=np.float64)
@@ -140,7 +145,9 @@ class ExpressionSampler:
         kind = next(shape)
         if kind == LEAF:
             if rng.random() < self.leaf_variable:
-                return sp.Symbol("x")
+                return (
+                    self._symbols[int(rng.integers(len(self._symbols)))] if len(self._symbols) > 1 else self._symbols[0]
+                )
             value = int(rng.integers(1, self.max_leaf + 1))
             return sp.Integer(value if rng.random() < 0.5 else -value)
         if kind == UNARY:

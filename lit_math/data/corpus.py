@@ -1,0 +1,217 @@
+"""Generated corpora: written once in parallel shards (`lit-math generate`), then streamed once by training.
+
+Why a home-made format rather than litdata or torchdata: a corpus here is a few million short token lines;
+plain text shards (one example per line, problem tokens TAB solution tokens, the format of Int2Int) are
+readable, greppable and portable to other codebases, and the whole corpus fits in memory as flat id arrays,
+so reading needs no streaming library; sharding across ranks, workers and resume is the training stream's
+sampler, which already does it for generated batches. litdata's optimize/StreamingDataset would add a
+dependency and a binary format for no speed we need (see BENCHMARKS.md: reading is far faster than training).
+
+A shard is a unit of work with its own random stream: rerunning `generate` skips finished shards (a shard's
+text appears only complete, by an atomic rename), so an interrupted job resumes and never duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from lit_math.data.stream import HeldOut, TrainingStream
+from lit_math.errors import ConfigError, check_int
+from lit_math.tasks import Task, build_task
+from lit_math.tasks.symbolic import IDS, REJECTIONS, token_key
+
+MANIFEST = "manifest.json"
+FORMAT = "lit-math corpus 1: shard-NNNNN.txt, one example per line, problem tokens TAB solution tokens"
+CORPUS_EPOCH = 2**32 - 1
+"""Shards draw from an epoch number that no training run reaches, so a corpus is not a run's first epoch."""
+
+
+def shard_path(directory: Path, index: int) -> Path:
+    return directory / f"shard-{index:05d}.txt"
+
+
+def _manifest(directory: Path) -> dict[str, Any] | None:
+    path = directory / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+# --- writing -----------------------------------------------------------------------------------------
+@dataclass
+class _ShardJob:
+    task_config: dict[str, Any]
+    seed: int
+    shard_size: int
+    held_out: HeldOut
+    directory: Path
+
+
+_job: _ShardJob | None = None
+
+
+def _start_worker(job: _ShardJob) -> None:
+    global _job
+    _job = job
+
+
+def _write_shard(index: int) -> dict[str, int]:
+    """Generate shard `index` and publish it atomically; returns its rejection counts."""
+    job = _job
+    task = build_task(job.task_config)
+    stream = TrainingStream(task, job.shard_size, job.seed, job.held_out)
+    started = time.perf_counter()
+    problems = stream.problems(CORPUS_EPOCH, index)
+    source, target = task.encode(problems)
+    words = task.vocabulary.words
+    lines = [f"{' '.join(words(s))}\t{' '.join(words(t))}\n" for s, t in zip(source, target, strict=True)]
+    rejected = problems.get("rejected", np.zeros((1, 0))).sum(axis=0).tolist()
+    stats = {"examples": len(lines), "seconds": time.perf_counter() - started}
+    stats.update({r.value: int(c) for r, c in zip(REJECTIONS, rejected, strict=False)})
+    path = shard_path(job.directory, index)
+    path.with_suffix(".json").write_text(json.dumps(stats))
+    partial = path.with_suffix(".tmp")
+    partial.write_text("".join(lines))
+    os.replace(partial, path)  # a shard exists only complete
+    return stats
+
+
+def generate(
+    data: Any, n: int, directory: Path, workers: int = 1, shard_size: int = 1000, progress: bool = True
+) -> dict[str, Any]:
+    """Write (or finish) a corpus of at least `n` training examples of `data`'s task, never a held-out one.
+
+    `n` is rounded up to whole shards. Rerunning with the same data settings continues where it stopped; a
+    larger `n` adds shards; other settings in the same directory are refused.
+    """
+    check_int("n", n, 1)
+    check_int("workers", workers, 1)
+    check_int("shard_size", shard_size, 1)
+    directory.mkdir(parents=True, exist_ok=True)
+    spec = data.state_dict()
+    manifest = {"format": FORMAT, "data": spec, "task": data.task.config(), "shard_size": shard_size}
+    existing = _manifest(directory)
+    if existing is not None:
+        mine = {k: manifest[k] for k in ("data", "task", "shard_size")}
+        theirs = {k: existing.get(k) for k in mine}
+        if json.loads(json.dumps(mine)) != theirs:
+            raise ConfigError(
+                f"{directory} holds a corpus of other settings ({theirs}); give another --out, or the same settings"
+            )
+    shards = math.ceil(n / shard_size)
+    manifest["shards"] = max(shards, existing.get("shards", 0) if existing else 0)
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    todo = [i for i in range(shards) if not shard_path(directory, i).is_file()]
+    held_out = HeldOut(data.task, list(data.eval_problems.values()))
+    job = _ShardJob(data.task.config(), data.seed, shard_size, held_out, directory)
+    bar = tqdm(total=shards, initial=shards - len(todo), unit="shard", disable=not progress, desc=str(directory))
+    if workers == 1 or len(todo) <= 1:
+        _start_worker(job)
+        for index in todo:
+            _write_shard(index)
+            bar.update()
+    else:
+        with multiprocessing.get_context("fork").Pool(workers, _start_worker, (job,)) as pool:
+            for _ in pool.imap_unordered(_write_shard, todo):
+                bar.update()
+    bar.close()
+    return summary(directory)
+
+
+def summary(directory: Path) -> dict[str, Any]:
+    """Shards, examples and rejection counts of a corpus, from its shards' statistics."""
+    manifest = _manifest(directory) or {}
+    totals: dict[str, float] = {}
+    done = 0
+    for index in range(manifest.get("shards", 0)):
+        stats_path = shard_path(directory, index).with_suffix(".json")
+        if shard_path(directory, index).is_file() and stats_path.is_file():
+            done += 1
+            for key, value in json.loads(stats_path.read_text()).items():
+                totals[key] = totals.get(key, 0) + value
+    return {"shards": done, "of": manifest.get("shards", 0), **totals}
+
+
+# --- reading -----------------------------------------------------------------------------------------
+class Corpus:
+    """A finished corpus as flat token-id arrays, without duplicate problems and without held-out ones."""
+
+    def __init__(self, directory: str | Path, task: Task, held_out: HeldOut) -> None:
+        self.directory = Path(directory)
+        manifest = _manifest(self.directory)
+        if manifest is None:
+            raise ConfigError(f"{self.directory} is not a corpus (no {MANIFEST}); write one with `lit-math generate`")
+        written = build_task(manifest["task"])
+        if written.vocabulary != task.vocabulary or written.max_len > task.max_len:
+            raise ConfigError(
+                f"the corpus {self.directory} was written for task {manifest['task']}, whose tokens or lengths do "
+                f"not fit the data's task {task.config()}"
+            )
+        missing = [i for i in range(manifest["shards"]) if not shard_path(self.directory, i).is_file()]
+        if missing:
+            raise ConfigError(
+                f"the corpus {self.directory} is unfinished: {len(missing)} of {manifest['shards']} shards missing "
+                f"(first: {shard_path(self.directory, missing[0]).name}); rerun `lit-math generate` to finish it"
+            )
+        problems, solutions = [], []
+        for problem, solution in self._examples(manifest["shards"], task):
+            problems.append(problem)
+            solutions.append(solution)
+        self.lines = len(problems)
+        keys = np.array([token_key(p) for p in problems], dtype=np.int64)
+        first = np.zeros(len(keys), dtype=bool)
+        first[np.unique(keys, return_index=True)[1]] = True
+        self.duplicates = int((~first).sum())
+        held = held_out.contains(keys) & first
+        self.held_out = int(held.sum())
+        kept = np.flatnonzero(first & ~held)  # in file order: the first occurrence of each problem
+        self.problems, self.problem_offsets = _flat([problems[i] for i in kept])
+        self.solutions, self.solution_offsets = _flat([solutions[i] for i in kept])
+        self.stats = summary(self.directory)
+
+    def __len__(self) -> int:
+        return len(self.problem_offsets) - 1
+
+    def _examples(self, shards: int, task: Task) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        ids = {token: i for i, token in enumerate(task.vocabulary.tokens)}
+        for index in range(shards):
+            path = shard_path(self.directory, index)
+            with path.open() as lines:
+                for number, line in enumerate(lines, start=1):
+                    sides = line.rstrip("\n").split("\t")
+                    try:
+                        problem, solution = ([ids[t] for t in side.split()] for side in sides)
+                    except (KeyError, ValueError) as error:
+                        reason = (
+                            f"unknown token {error}" if isinstance(error, KeyError) else "not two tab-separated sides"
+                        )
+                        raise ConfigError(f"{path}:{number}: {reason}") from None
+                    yield np.array(problem, dtype=IDS), np.array(solution, dtype=IDS)
+
+    def rows(self, index: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Problems and solutions of examples `index`, as id arrays."""
+        p, s = self.problems, self.solutions
+        po, so = self.problem_offsets, self.solution_offsets
+        return [p[po[i] : po[i + 1]] for i in index], [s[so[i] : so[i + 1]] for i in index]
+
+    def describe(self) -> str:
+        rejected = {r.value: int(self.stats.get(r.value, 0)) for r in REJECTIONS if self.stats.get(r.value)}
+        return (
+            f"corpus {self.directory}: {len(self)} examples ({self.lines} lines, {self.duplicates} duplicate and "
+            f"{self.held_out} held-out problems removed); generation rejected {rejected}"
+        )
+
+
+def _flat(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=offsets[1:])
+    return (np.concatenate(rows) if rows else np.empty(0, dtype=IDS)), offsets

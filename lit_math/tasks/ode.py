@@ -1,0 +1,96 @@
+"""Ordinary differential equations (Lample & Charton 2020): from a random solution back to its equation.
+
+ODE1: draw f(x, c1) with the constant in it, solve f(x, c1) = y for c1 = F(x, y), and differentiate:
+F_x + F_y y' = 0 is an equation whose general solution is y = f(x, c1). ODE2 does this twice, for c2 then c1.
+The problem is the equation's left side with its denominators cleared (y, y', y'' written `y`, `dy`, `ddy`),
+the answer the solution with its constants; an answer is right when it holds every constant and satisfies
+the equation (`check_ode_solution`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import sympy as sp
+
+from lit_math.encoding.expressions import PrefixCodec
+from lit_math.errors import check_int
+from lit_math.tasks.symbolic import Pair, Rejection, SymbolicTask, timed_pair
+from lit_math.tasks.trees import ExpressionSampler
+from lit_math.tasks.verify import Verdict, check_ode_solution
+
+X, Y, DY, DDY = sp.symbols("x y dy ddy")
+C1, C2 = sp.symbols("c1 c2")
+DERIVATIVES = (Y, DY, DDY)
+CONSTANTS = (C1, C2)
+
+
+def _solve_for(expr: sp.Expr, constant: sp.Symbol) -> sp.Expr | None:
+    """The one solution of expr = 0 for `constant`, or None (none, several, or still holding it)."""
+    solutions = sp.solve(expr, constant)
+    if len(solutions) != 1 or solutions[0].has(constant):
+        return None
+    return solutions[0]
+
+
+def _total_derivative(F: sp.Expr) -> sp.Expr:
+    """d/dx F(x, y, y') along y(x): F_x + F_y y' + F_y' y''."""
+    return sp.diff(F, X) + sp.diff(F, Y) * DY + sp.diff(F, DY) * DDY
+
+
+def ode_pair(
+    rng: np.random.Generator,
+    sampler: ExpressionSampler,
+    codec: PrefixCodec,
+    order: int,
+    max_len: int = 512,
+    seconds: float = 1.0,
+) -> Pair | Rejection:
+    """An equation of the given order (1 or 2) and its general solution."""
+    constants = CONSTANTS[:order]
+
+    def make() -> tuple[sp.Expr, sp.Expr] | Rejection:
+        solution = sampler.sample(rng)
+        if not solution.has(X) or not all(solution.has(c) for c in constants):
+            return Rejection.TRIVIAL
+        relation = solution - Y  # = 0 along every solution
+        for constant in reversed(constants):  # eliminate c2 (then c1) by solving and differentiating
+            value = _solve_for(relation, constant)
+            if value is None:
+                return Rejection.UNEVALUATED
+            relation = _total_derivative(value)
+        equation = sp.simplify(sp.fraction(sp.together(relation))[0])
+        if not equation.has(DERIVATIVES[order]):
+            return Rejection.TRIVIAL
+        return equation, solution
+
+    return timed_pair(make, codec, max_len, seconds)
+
+
+@dataclass(frozen=True)
+class ODETask(SymbolicTask):
+    """Solve an ODE: the problem is an expression of x, y, dy (y'), ddy (y'') equal to 0; the answer y(x)
+    with its constants c1 (and c2 for order 2)."""
+
+    family: ClassVar[str] = "ode"
+    variables: ClassVar[tuple[str, ...]] = ("x", "y", "dy", "ddy", "c1", "c2")
+    order: int = 1
+    equations: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        check_int("order", self.order, 1, 2)
+        super().__post_init__()
+
+    @property
+    def leaves(self) -> tuple[str, ...]:  # the random solution's variables: x and the constants
+        return ("x", *(c.name for c in CONSTANTS[: self.order]))
+
+    def make_pair(self, rng: np.random.Generator) -> Pair | Rejection:
+        return ode_pair(rng, self.sampler, self.codec, self.order, self.max_len, self.seconds)
+
+    def verify(self, problem: sp.Expr, answer: sp.Expr, seed: int) -> Verdict:
+        return check_ode_solution(
+            problem, answer, X, DERIVATIVES[: self.order + 1], CONSTANTS[: self.order], self.seconds, seed
+        )

@@ -1,0 +1,287 @@
+"""Symbolic families: problems and answers are expressions in prefix tokens, and a verifier scores the answers.
+
+Problems travel as arrays of token ids (`problem`, `solution`, padded to `max_len`), so the training stream,
+held-out exclusion, corpora and the model treat them like any numeric family; sympy appears only where pairs
+are made and answers verified. Making a pair is one sympy step under a time limit, then cleaning (encodable,
+within the length limit, not trivial); each rejected attempt has a reason, counted per accepted problem in
+`rejected` so the counts travel with the batch from dataloader workers to the logger.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import sympy as sp
+from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
+
+from lit_math.encoding import Vocabulary
+from lit_math.encoding.expressions import EncodeError, PrefixCodec
+from lit_math.encoding.integers import DecodeError
+from lit_math.errors import ConfigError, check_int
+from lit_math.tasks.base import Problems, Task
+from lit_math.tasks.time_limit import TimeLimitExceeded, time_limit
+from lit_math.tasks.trees import ExpressionSampler
+from lit_math.tasks.verify import Verdict
+
+IDS = np.int16
+"""Token ids of stored problems (vocabularies are small): corpora and batches stay compact."""
+
+
+class Rejection(enum.Enum):
+    TIMEOUT = "timeout"
+    """A sympy call ran out of time."""
+    UNEVALUATED = "unevaluated"
+    """sympy could not integrate (FWD, IBP) or solve for a constant (ODE)."""
+    NOT_ENCODABLE = "not_encodable"
+    """Complex, infinite or undefined values, or functions outside the vocabulary."""
+    TOO_LONG = "too_long"
+    TRIVIAL = "trivial"
+    """The problem does not involve what it should (x for an integral, y' for an ODE), or collapsed."""
+    ERROR = "error"
+    """sympy raised on the expression."""
+    DUPLICATE = "duplicate"
+    """The problem was already drawn in the same batch."""
+
+
+REJECTIONS: tuple[Rejection, ...] = tuple(Rejection)
+
+
+@dataclass(frozen=True)
+class Pair:
+    problem: sp.Expr
+    solution: sp.Expr
+    problem_tokens: tuple[str, ...]
+    solution_tokens: tuple[str, ...]
+
+
+def encode_pair(codec: PrefixCodec, problem: sp.Expr, solution: sp.Expr, max_len: int) -> Pair | Rejection:
+    """The pair in tokens, or why it cannot be kept (not encodable, too long)."""
+    try:
+        problem_tokens, solution_tokens = codec.encode(problem), codec.encode(solution)
+    except EncodeError:
+        return Rejection.NOT_ENCODABLE
+    if max(len(problem_tokens), len(solution_tokens)) > max_len:
+        return Rejection.TOO_LONG
+    return Pair(problem, solution, tuple(problem_tokens), tuple(solution_tokens))
+
+
+def timed_pair(
+    make: Callable[[], tuple[sp.Expr, sp.Expr] | Rejection], codec: PrefixCodec, max_len: int, seconds: float
+) -> Pair | Rejection:
+    """Run a generator step `make` -> (problem, solution) under the time limit, then encode its pair."""
+    try:
+        with time_limit(seconds):
+            made = make()
+    except TimeLimitExceeded:
+        return Rejection.TIMEOUT
+    except Exception:  # sympy raises many kinds on random input
+        return Rejection.ERROR
+    return made if isinstance(made, Rejection) else encode_pair(codec, *made, max_len)
+
+
+def token_key(ids: np.ndarray) -> int:
+    """The identity of a problem from its token ids (no padding): 64 bits of a cryptographic hash."""
+    digest = hashlib.blake2b(np.ascontiguousarray(ids, dtype=IDS).tobytes(), digest_size=8).digest()
+    return int(np.frombuffer(digest, dtype=np.int64)[0])
+
+
+def lengths(ids: np.ndarray) -> np.ndarray:
+    """Tokens in each padded row."""
+    return (ids != Vocabulary.pad_id).sum(axis=1)
+
+
+def pad_rows(rows: Sequence[np.ndarray], width: int | None = None) -> np.ndarray:
+    """Rows of ids padded to `width` (default: the longest row)."""
+    width = max((len(r) for r in rows), default=0) if width is None else width
+    out = np.full((len(rows), width), Vocabulary.pad_id, dtype=IDS)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    return out
+
+
+@dataclass(frozen=True)
+class SymbolicTask(Task):
+    """Shared knobs of the symbolic families: the random expressions and the cleaning of the paper."""
+
+    max_ops: int = 15
+    """Operators of a random expression: uniform in 1..max_ops."""
+    max_len: int = 512
+    """Longest problem or solution in tokens; longer pairs are rejected."""
+    leaf_variable: float = 0.75
+    max_leaf: int = 5
+    operators: Mapping[str, float] | None = None
+    """Operator weights (default: the paper's)."""
+    seconds: float = 1.0
+    """Time limit of each sympy call, in generation and in verification."""
+
+    variables: ClassVar[tuple[str, ...]]
+    """Symbols of the codec (problems and answers share one vocabulary)."""
+    leaves: ClassVar[tuple[str, ...]] = ("x",)
+    """Variables the expression sampler puts at leaves."""
+    equations: ClassVar[bool] = False
+    """Whether a typed problem may be an equation `lhs = rhs` (read as lhs - rhs = 0)."""
+    failure_kinds: ClassVar[tuple[str, ...]] = (Verdict.MALFORMED.value, Verdict.TIMEOUT.value, Verdict.ERROR.value)
+
+    def __post_init__(self) -> None:
+        check_int("max_len", self.max_len, 4, 4096)
+        if not 0 < self.seconds <= 3600:
+            raise ConfigError(f"seconds is a time limit per sympy call, in (0, 3600]; got {self.seconds!r}")
+        codec = PrefixCodec(self.variables)
+        sampler = ExpressionSampler(
+            self.max_ops,
+            None if self.operators is None else dict(self.operators),
+            self.leaf_variable,
+            self.max_leaf,
+            variables=self.leaves,
+        )
+        object.__setattr__(self, "codec", codec)
+        object.__setattr__(self, "sampler", sampler)
+        object.__setattr__(self, "vocabulary", Vocabulary(codec.tokens))
+        object.__setattr__(self, "max_source_len", self.max_len + 1)
+        object.__setattr__(self, "max_target_len", self.max_len + 2)
+
+    def config(self) -> dict[str, Any]:
+        config = asdict(self)
+        if config["operators"] is not None:
+            config["operators"] = dict(config["operators"])
+        return {"family": self.family, **config}
+
+    # --- what each family defines --------------------------------------------------------------------
+    @abstractmethod
+    def make_pair(self, rng: np.random.Generator) -> Pair | Rejection:
+        """One attempt at a (problem, solution) pair."""
+
+    @abstractmethod
+    def verify(self, problem: sp.Expr, answer: sp.Expr, seed: int) -> Verdict:
+        """Whether `answer` solves `problem` (a verdict, never an exception)."""
+
+    # --- sampling ------------------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, n: int) -> Problems:
+        problems, solutions, seen = [], [], set()
+        rejected = np.zeros((n, len(REJECTIONS)), dtype=np.int32)
+        pending = np.zeros(len(REJECTIONS), dtype=np.int32)
+        while len(problems) < n:
+            made = self.make_pair(rng)
+            if not isinstance(made, Rejection):
+                ids = np.array(self.vocabulary.ids(made.problem_tokens), dtype=IDS)
+                key = ids.tobytes()
+                if key not in seen:
+                    seen.add(key)
+                    rejected[len(problems)] = pending
+                    pending[:] = 0
+                    problems.append(ids)
+                    solutions.append(np.array(self.vocabulary.ids(made.solution_tokens), dtype=IDS))
+                    continue
+                made = Rejection.DUPLICATE
+            pending[REJECTIONS.index(made)] += 1
+        return {
+            "problem": pad_rows(problems, self.max_len),
+            "solution": pad_rows(solutions, self.max_len),
+            "rejected": rejected,
+        }
+
+    def keys(self, problems: Problems) -> np.ndarray:
+        rows, n_tokens = problems["problem"], lengths(problems["problem"])
+        return np.array([token_key(row[:k]) for row, k in zip(rows, n_tokens, strict=True)], dtype=np.int64)
+
+    def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
+        """Cut to the batch's longest problem and solution: attention cost follows the data, not `max_len`."""
+        problem, solution = problems["problem"], problems["solution"]
+        n, rows = len(problem), np.arange(len(problem))
+        p_len, s_len = lengths(problem), lengths(solution)
+        source = np.zeros((n, p_len.max(initial=0) + 1), dtype=np.int64)
+        source[:, :-1] = problem[:, : source.shape[1] - 1]
+        source[rows, p_len] = Vocabulary.eos_id
+        target = np.zeros((n, s_len.max(initial=0) + 2), dtype=np.int64)
+        target[:, 0] = Vocabulary.bos_id
+        target[:, 1:-1] = solution[:, : target.shape[1] - 2]
+        target[rows, s_len + 1] = Vocabulary.eos_id
+        return source, target
+
+    # --- scoring -------------------------------------------------------------------------------------
+    def expression(self, ids: np.ndarray) -> sp.Expr:
+        """The expression of ids (padding or end-of-sequence ends it); `DecodeError` when malformed."""
+        return self.codec.decode(self.vocabulary.words(ids[ids != Vocabulary.pad_id]))
+
+    def verdicts(self, problems: Problems, hypotheses: np.ndarray) -> list[Verdict]:
+        out = []
+        for row, (problem, reference, hypothesis) in enumerate(
+            zip(problems["problem"], problems["solution"], hypotheses, strict=True)
+        ):
+            words = self.vocabulary.words(hypothesis)
+            if words and words == self.vocabulary.words(reference[reference != Vocabulary.pad_id]):
+                out.append(Verdict.CORRECT)  # the verified reference itself: no sympy needed
+                continue
+            try:
+                answer = self.codec.decode(words)
+            except DecodeError:
+                out.append(Verdict.MALFORMED)
+                continue
+            out.append(self.verify(self.expression(problem), answer, seed=row))
+        return out
+
+    def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        verdicts = np.array([v.value for v in self.verdicts(problems, hypotheses)])
+        return verdicts == Verdict.CORRECT.value, {kind: verdicts == kind for kind in self.failure_kinds}
+
+    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
+        return self.judge(problems, hypotheses)[0]
+
+    def classes(self, problems: Problems) -> np.ndarray:
+        """The problem's length in tokens: accuracy by length shows where a model stops generalising."""
+        return lengths(problems["problem"]).astype(np.int64)
+
+    # --- people --------------------------------------------------------------------------------------
+    def parse_problem(self, args: Sequence[str]) -> Problems:
+        text = " ".join(args)
+        names = {name: sp.Symbol(name) for name in self.variables}
+        sides = text.split("=")
+        if len(sides) > (2 if self.equations else 1):
+            raise ConfigError(
+                f"{text!r}: a {self.family} problem is {'one equation' if self.equations else 'an expression'}"
+            )
+        try:
+            with time_limit(max(self.seconds, 5.0)):
+                parsed = [
+                    parse_expr(side, local_dict=names, transformations=(*standard_transformations, convert_xor))
+                    for side in sides
+                ]
+                expr = parsed[0] - parsed[1] if len(parsed) == 2 else parsed[0]
+            tokens = self.codec.encode(expr)
+        except (SyntaxError, TypeError, ValueError, TimeLimitExceeded, EncodeError, sp.SympifyError) as error:
+            raise ConfigError(
+                f"cannot read {text!r} as an expression of {', '.join(self.variables)}: {type(error).__name__}: {error}"
+            ) from None
+        unknown = sorted(expr.free_symbols - {names[v] for v in self.variables}, key=str)
+        if unknown:
+            raise ConfigError(f"{text!r} uses {unknown}; this task knows {', '.join(self.variables)}")
+        if len(tokens) > self.max_len:
+            raise ConfigError(f"{text!r} is {len(tokens)} tokens long; the model reads at most {self.max_len}")
+        ids = np.array(self.vocabulary.ids(tokens), dtype=IDS)
+        return {
+            "problem": pad_rows([ids], self.max_len),
+            "solution": pad_rows([np.empty(0, dtype=IDS)], self.max_len),
+            "rejected": np.zeros((1, len(REJECTIONS)), dtype=np.int32),
+        }
+
+    def describe(self, problems: Problems) -> list[dict[str, Any]]:
+        return [
+            {"problem": str(self.expression(problem)), "solution": str(self.expression(solution))}
+            for problem, solution in zip(problems["problem"], problems["solution"], strict=True)
+        ]
+
+    def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
+        out = []
+        for verdict, hypothesis in zip(self.verdicts(problems, hypotheses), hypotheses, strict=True):
+            try:
+                text = str(self.codec.decode(self.vocabulary.words(hypothesis)))
+            except DecodeError as error:
+                text = f"({error})"
+            out.append(f"{text}  [{'verified' if verdict is Verdict.CORRECT else verdict.value}]")
+        return out
