@@ -40,8 +40,9 @@ class LitMathCLI(LightningCLI):
     """Links the data's task to the model; always adds checkpointing, the examples/s meter, the prediction writer.
 
     With `--ckpt_path`, the model's settings come from the checkpoint (a different value given on the command
-    line or in a config is an error, never silently replaced, except the decoding knobs such as beam_size), the data's too when none is given, and a
-    checkpoint whose network does not fit the data is refused before anything runs or is written.
+    line or in a config is an error, never silently replaced; decoding knobs such as beam_size may differ), the
+    data's too when none is given, and a checkpoint whose network does not fit the data is refused before
+    anything runs or is written.
     """
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:

@@ -1,5 +1,7 @@
-"""The suite must leave the working tree as it found it (no config.yaml or run folder written by a test)."""
+"""The suite must leave the working tree as it found it (no config.yaml or run folder written by a test), and
+keeps its evaluation-set cache to itself."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -22,3 +24,15 @@ def working_tree_stays_clean():
     after = _untracked()
     if before is not None and after is not None:
         assert after <= before, f"tests wrote into the repository: {sorted(after - before)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Evaluation sets cached by the tests (and the commands they run) go to a folder of their own."""
+    previous = os.environ.get("LIT_MATH_CACHE")
+    os.environ["LIT_MATH_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("LIT_MATH_CACHE")
+    else:
+        os.environ["LIT_MATH_CACHE"] = previous

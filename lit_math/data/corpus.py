@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from lit_math.data.stream import HeldOut, TrainingStream
+from lit_math.data.stream import HeldOut, TrainingStream, repeats
 from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Task, build_task
 from lit_math.tasks.symbolic import IDS, REJECTIONS, token_key
@@ -168,8 +168,7 @@ class Corpus:
             solutions.append(solution)
         self.lines = len(problems)
         keys = np.array([token_key(p) for p in problems], dtype=np.int64)
-        first = np.zeros(len(keys), dtype=bool)
-        first[np.unique(keys, return_index=True)[1]] = True
+        first = ~repeats(keys)
         self.duplicates = int((~first).sum())
         held = held_out.contains(keys) & first
         self.held_out = int(held.sum())

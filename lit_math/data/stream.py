@@ -46,6 +46,13 @@ class HeldOut:
         return found
 
 
+def repeats(keys: np.ndarray) -> np.ndarray:
+    """Which keys repeat an earlier one."""
+    first = np.zeros(len(keys), dtype=bool)
+    first[np.unique(keys, return_index=True)[1]] = True
+    return ~first
+
+
 def to_batch(task: Task, problems: Problems) -> dict[str, Any]:
     """Tensors the model consumes (`source`, `target`) plus the raw problems for scoring."""
     source, target = task.encode(problems)
@@ -72,15 +79,20 @@ class TrainingStream(Dataset):
         rng = self.generator(epoch, index)
         problems = self.task.sample(rng, self.batch_size)
         for _ in range(MAX_RESAMPLING_ROUNDS):
-            clash = np.flatnonzero(self.held_out.contains(self.task.keys(problems)))
+            keys = self.task.keys(problems)
+            clash = self.held_out.contains(keys)
+            if self.task.distinct_in_batch:
+                clash |= repeats(keys)
+            clash = np.flatnonzero(clash)
             if not len(clash):
                 return problems
             fresh = self.task.sample(rng, len(clash))
             for name, values in problems.items():
                 values[clash] = fresh[name]
         raise RuntimeError(
-            f"after {MAX_RESAMPLING_ROUNDS} rounds, training still draws held-out problems: the evaluation sets "
-            f"({len(self.held_out)} problems) cover nearly all of the training distribution; make them smaller"
+            f"after {MAX_RESAMPLING_ROUNDS} rounds, training still draws held-out (or repeated) problems: the "
+            f"evaluation sets ({len(self.held_out)} problems) cover nearly all of the training distribution; make "
+            "them smaller"
         )
 
     def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:

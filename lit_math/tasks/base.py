@@ -23,6 +23,8 @@ class Task(ABC):
     """Longest encoded problem, end-of-sequence included: sizes the encoder's positions."""
     max_target_len: int
     """Longest encoded answer, begin- and end-of-sequence included: sizes the decoder and generation."""
+    distinct_in_batch: ClassVar[bool] = False
+    """Whether a training batch must not hold one problem twice (the symbolic papers deduplicate their data)."""
     failure_kinds: ClassVar[tuple[str, ...]] = ()
     """Kinds of wrong answers that `judge` tells apart (e.g. malformed, timeout), logged as shares."""
 

@@ -14,6 +14,7 @@ import hashlib
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from tokenize import TokenError
 from typing import Any, ClassVar
 
 import numpy as np
@@ -50,6 +51,8 @@ class Rejection(enum.Enum):
 
 
 REJECTIONS: tuple[Rejection, ...] = tuple(Rejection)
+MAX_DUPLICATES_IN_A_ROW = 2000
+"""A batch asking for more distinct problems than the task has would otherwise draw forever."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class SymbolicTask(Task):
     """Symbols of the codec (problems and answers share one vocabulary)."""
     leaves: ClassVar[tuple[str, ...]] = ("x",)
     """Variables the expression sampler puts at leaves."""
+    distinct_in_batch: ClassVar[bool] = True
     equations: ClassVar[bool] = False
     """Whether a typed problem may be an equation `lhs = rhs` (read as lhs - rhs = 0)."""
     failure_kinds: ClassVar[tuple[str, ...]] = (Verdict.MALFORMED.value, Verdict.TIMEOUT.value, Verdict.ERROR.value)
@@ -166,7 +170,14 @@ class SymbolicTask(Task):
         problems, solutions, seen = [], [], set()
         rejected = np.zeros((n, len(REJECTIONS)), dtype=np.int32)
         pending = np.zeros(len(REJECTIONS), dtype=np.int32)
+        duplicates_in_a_row = 0
         while len(problems) < n:
+            if duplicates_in_a_row == MAX_DUPLICATES_IN_A_ROW:
+                raise ConfigError(
+                    f"{MAX_DUPLICATES_IN_A_ROW} draws in a row repeat one of {len(problems)} problems: task "
+                    f"{self.config()} has too few distinct problems for {n} at once (raise max_ops, lower the batch "
+                    "or evaluation size)"
+                )
             made = self.make_pair(rng)
             if not isinstance(made, Rejection):
                 ids = np.array(self.vocabulary.ids(made.problem_tokens), dtype=IDS)
@@ -175,10 +186,12 @@ class SymbolicTask(Task):
                     seen.add(key)
                     rejected[len(problems)] = pending
                     pending[:] = 0
+                    duplicates_in_a_row = 0
                     problems.append(ids)
                     solutions.append(np.array(self.vocabulary.ids(made.solution_tokens), dtype=IDS))
                     continue
                 made = Rejection.DUPLICATE
+                duplicates_in_a_row += 1
             pending[REJECTIONS.index(made)] += 1
         return {
             "problem": pad_rows(problems, self.max_len),
@@ -244,7 +257,8 @@ class SymbolicTask(Task):
         sides = text.split("=")
         if len(sides) > (2 if self.equations else 1):
             raise ConfigError(
-                f"{text!r}: a {self.family} problem is {'one equation' if self.equations else 'an expression'}"
+                f"{text!r}: a {self.family} problem is "
+                + ("one equation" if self.equations else "an expression, not an equation")
             )
         try:
             with time_limit(max(self.seconds, 5.0)):
@@ -254,13 +268,13 @@ class SymbolicTask(Task):
                 ]
                 expr = parsed[0] - parsed[1] if len(parsed) == 2 else parsed[0]
             tokens = self.codec.encode(expr)
-        except (SyntaxError, TypeError, ValueError, TimeLimitExceeded, EncodeError, sp.SympifyError) as error:
+        except (  # what parse_expr raises on user typing, and expressions the codec cannot write
+            SyntaxError, TokenError, TypeError, ValueError, AttributeError, NameError, TimeLimitExceeded, EncodeError,
+            sp.SympifyError,
+        ) as error:  # fmt: skip
             raise ConfigError(
                 f"cannot read {text!r} as an expression of {', '.join(self.variables)}: {type(error).__name__}: {error}"
             ) from None
-        unknown = sorted(expr.free_symbols - {names[v] for v in self.variables}, key=str)
-        if unknown:
-            raise ConfigError(f"{text!r} uses {unknown}; this task knows {', '.join(self.variables)}")
         if len(tokens) > self.max_len:
             raise ConfigError(f"{text!r} is {len(tokens)} tokens long; the model reads at most {self.max_len}")
         ids = np.array(self.vocabulary.ids(tokens), dtype=IDS)

@@ -1,0 +1,146 @@
+"""Generated corpora: resumable parallel writing, clean reading, and training that streams each example once."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+
+from lit_math.data import IntegrationDataModule
+from lit_math.data.corpus import Corpus, generate, shard_path
+from lit_math.data.stream import HeldOut
+from lit_math.errors import ConfigError
+from lit_math.model import Seq2SeqModule
+from lit_math.tasks.symbolic import token_key
+
+from .helpers import TINY_MODEL, trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOBS = dict(mode="bwd", max_ops=3, max_len=48, eval_size=16, batch_size=10, seed=2)
+
+
+def corpus_data(**overrides):
+    return IntegrationDataModule(**{**KNOBS, **overrides})
+
+
+def lines(directory):
+    return [line for path in sorted(directory.glob("shard-*.txt")) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """100 examples in 5 shards, by two processes."""
+    out = tmp_path_factory.mktemp("corpus") / "bwd"
+    generate(corpus_data(), 100, out, workers=2, shard_size=20, progress=False)
+    return out
+
+
+def test_an_interrupted_generation_resumes_without_repeating_work(tmp_path):
+    out = tmp_path / "bwd"
+    generate(corpus_data(), 40, out, shard_size=20, progress=False)  # a first, shorter job
+    finished = shard_path(out, 0).read_bytes()
+    shard_path(out, 1).unlink()  # as if killed while writing shard 1: a partial file, no shard
+    shard_path(out, 1).with_suffix(".tmp").write_text("+ 1\thalf a li")
+    summary = generate(corpus_data(), 100, out, workers=2, shard_size=20, progress=False)
+    assert summary["shards"] == summary["of"] == 5 and summary["examples"] == 100
+    assert shard_path(out, 0).read_bytes() == finished  # finished shards are not written again
+    assert [len(shard_path(out, i).read_text().splitlines()) for i in range(5)] == [20] * 5
+    assert not list(out.glob("*.tmp")) and len(lines(out)) == 100
+    data = corpus_data()
+    problems = [np.array(data.task.vocabulary.ids(line.split("\t")[0].split()), dtype=np.int16) for line in lines(out)]
+    keys = np.array([token_key(p) for p in problems])
+    assert not HeldOut(data.task, [data.eval_problems["valid"]]).contains(keys).any()
+    for shard in range(5):  # within a shard, no problem twice; across shards, reading removes repeats
+        assert len(set(keys[20 * shard : 20 * shard + 20].tolist())) == 20
+
+
+def test_reading_drops_repeated_problems(corpus, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(corpus, copy)
+    first = shard_path(copy, 0).read_text().splitlines()
+    shard_path(copy, 3).write_text("\n".join(first[:5]) + "\n")  # shard 3 now repeats problems of shard 0
+    data = corpus_data()
+    read = Corpus(copy, data.task, HeldOut(data.task, [data.eval_problems["valid"]]))
+    assert read.lines == 85 and read.duplicates >= 5 and len(read) == read.lines - read.duplicates
+    problems, _ = read.rows(np.arange(len(read)))
+    assert len({p.tobytes() for p in problems}) == len(read)
+
+
+def test_generation_refuses_another_configuration_in_the_same_folder(corpus):
+    with pytest.raises(ConfigError, match="holds a corpus of other settings"):
+        generate(corpus_data(max_ops=4), 100, corpus, shard_size=20, progress=False)
+
+
+def test_unfinished_corpora_and_bad_lines_are_named(corpus, tmp_path):
+    data = corpus_data()
+    held_out = HeldOut(data.task, [data.eval_problems["valid"]])
+    broken = tmp_path / "broken"
+    shutil.copytree(corpus, broken)
+    shard_path(broken, 2).unlink()
+    with pytest.raises(ConfigError, match=r"unfinished: 1 of 5 shards missing \(first: shard-00002.txt\); rerun"):
+        Corpus(broken, data.task, held_out)
+    shutil.copy(shard_path(corpus, 2), shard_path(broken, 2))
+    shard_path(broken, 4).write_text("add x x\tmul 2 x\nadd x blah\tx\n")
+    with pytest.raises(ConfigError, match=r"shard-00004.txt:2: unknown token 'blah'"):
+        Corpus(broken, data.task, held_out)
+    with pytest.raises(ConfigError, match="is not a corpus"):
+        Corpus(tmp_path, data.task, held_out)
+
+
+class RecordProblems(L.Callback):
+    def __init__(self):
+        self.keys = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        problems = {k: v.numpy() for k, v in batch["problems"].items()}
+        self.keys += pl_module.task.keys(problems).tolist()
+
+
+def test_training_streams_the_corpus_once_and_stops_when_it_is_exhausted(corpus, tmp_path):
+    data = corpus_data(source=str(corpus), epoch_size=40)
+    record = RecordProblems()
+    fit = trainer(tmp_path, max_epochs=5, callbacks=[record], limit_val_batches=0)
+    with pytest.warns(UserWarning, match=r"exhausted after 2 epochs of 40 examples .* not at max_epochs=5"):
+        fit.fit(Seq2SeqModule(task=data.task_config, **TINY_MODEL), data)
+    assert fit.current_epoch == 2 and len(record.keys) == 80 == len(set(record.keys))
+
+
+def test_a_corpus_smaller_than_an_epoch_is_an_error(corpus, tmp_path):
+    data = corpus_data(source=str(corpus), epoch_size=200)
+    with pytest.raises(ConfigError, match=r"holds \d\d examples, less than one epoch \(epoch_size=200\)"):
+        trainer(tmp_path).fit(Seq2SeqModule(task=data.task_config, **TINY_MODEL), data)
+
+
+def test_two_ddp_ranks_stream_each_example_once(corpus, tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "ddp_corpus_run.py"), str(tmp_path), str(corpus)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    ranks = [json.loads((tmp_path / f"keys_rank{r}.json").read_text()) for r in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == 40  # an epoch of 80 examples, batches of 10: 4 a rank
+    assert not set(ranks[0]) & set(ranks[1]) and len(set(ranks[0]) | set(ranks[1])) == 80
+
+
+def test_the_generate_command_writes_and_resumes(tmp_path):
+    config = tmp_path / "bwd.yaml"
+    config.write_text(json.dumps({"data": {"class_path": "lit_math.data.IntegrationDataModule", "init_args": KNOBS}}))
+    command = [sys.executable, "-m", "lit_math", "generate", "--config", config, "--n", "20", "--shard-size", "10"]
+    first = subprocess.run([*map(str, command), "--out", str(tmp_path / "c")], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert json.loads(first.stdout.splitlines()[-1])["examples"] == 20
+    again = subprocess.run([*map(str, command), "--out", str(tmp_path / "c")], capture_output=True, text=True)
+    assert again.returncode == 0 and json.loads(again.stdout.splitlines()[-1]) == json.loads(
+        first.stdout.splitlines()[-1]
+    )
+    bad = subprocess.run(
+        [*map(str, command[:-4]), "--n", "0", "--out", str(tmp_path / "d")], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "n must be" in bad.stderr
