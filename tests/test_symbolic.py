@@ -111,10 +111,10 @@ def test_render_marks_verified_answers():
 
 def test_training_never_yields_a_held_out_problem():
     """With one operator, draws repeat often: the raw sampler hits the evaluation set, the stream never does."""
-    data = small_data(max_ops=1, eval_size=12, epoch_size=16 * 10)
+    data = small_data(max_ops=1, eval_size=12, batch_size=8, epoch_size=8 * 20)  # 12 of about 29 problems
     held_out = HeldOut(data.task, [data.eval_problems["valid"]])
     rng = np.random.default_rng(0)
-    raw = np.concatenate([data.task.keys(data.task.sample(rng, 16)) for _ in range(10)])
+    raw = np.concatenate([data.task.keys(data.task.sample(rng, 8)) for _ in range(20)])
     assert held_out.contains(raw).any()  # so the test below could fail
     stream = data.train_dataloader()
     keys = np.concatenate([data.task.keys({k: v.numpy() for k, v in b["problems"].items()}) for b in stream])
