@@ -17,7 +17,9 @@ import sympy as sp
 
 from lit_math.encoding.expressions import PrefixCodec
 from lit_math.errors import check_int
+from lit_math.tasks.simplify import simplified
 from lit_math.tasks.symbolic import Pair, Rejection, SymbolicTask, timed_pair
+from lit_math.tasks.time_limit import within
 from lit_math.tasks.trees import ExpressionSampler
 from lit_math.tasks.verify import Verdict, check_ode_solution
 
@@ -27,11 +29,21 @@ DERIVATIVES = (Y, DY, DDY)
 CONSTANTS = (C1, C2)
 
 
-def _solve_for(expr: sp.Expr, constant: sp.Symbol) -> sp.Expr | None:
-    """The one solution of expr = 0 for `constant`, or None (none, several, or still holding it)."""
-    solutions = sp.solve(expr, constant)
+SOLVE_SHARE = 0.05
+"""Share of the pair's time limit that sympy's `solve` gets for one constant (0.05 s of the usual 1 s): on random
+solutions it finds nearly all the unique solutions it ever finds within that; the solves that take longer are
+nearly all of a constant that appears several times, which run until the limit (most of the generator's time)
+and then yield several solutions or none. BENCHMARKS.md has the trade-off."""
+
+
+def _solve_for(expr: sp.Expr, constant: sp.Symbol, seconds: float) -> sp.Expr | Rejection:
+    """The one solution of expr = 0 for `constant`; UNEVALUATED when there is none, several, or one still
+    holding it, TIMEOUT when `solve` takes over `seconds`."""
+    solutions = within(seconds, lambda: sp.solve(expr, constant), Rejection.TIMEOUT)
+    if isinstance(solutions, Rejection):
+        return solutions
     if len(solutions) != 1 or solutions[0].has(constant):
-        return None
+        return Rejection.UNEVALUATED
     return solutions[0]
 
 
@@ -57,11 +69,11 @@ def ode_pair(
             return Rejection.TRIVIAL
         relation = solution - Y  # = 0 along every solution
         for constant in reversed(constants):  # eliminate c2 (then c1) by solving and differentiating
-            value = _solve_for(relation, constant)
-            if value is None:
-                return Rejection.UNEVALUATED
+            value = _solve_for(relation, constant, seconds * SOLVE_SHARE)
+            if isinstance(value, Rejection):
+                return value
             relation = _total_derivative(value)
-        equation = sp.simplify(sp.fraction(sp.together(relation))[0])
+        equation = simplified(sp.fraction(sp.together(relation))[0], codec)
         if not equation.has(DERIVATIVES[order]):
             return Rejection.TRIVIAL
         return equation, solution

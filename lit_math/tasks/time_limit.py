@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class TimeLimitExceeded(Exception):
@@ -18,7 +22,8 @@ def time_limit(seconds: float) -> Iterator[None]:
     """Raise `TimeLimitExceeded` inside the block once `seconds` have passed.
 
     A SIGALRM timer: it interrupts Python code between bytecodes (sympy is pure Python), so it needs the main
-    thread of its process, which dataloader workers and the training process are. Limits do not nest.
+    thread of its process, which dataloader workers and the training process are. Limits do not nest: a
+    shorter limit inside one is `within`.
     """
     if seconds <= 0:
         raise ValueError(f"a time limit must be positive, got {seconds}")
@@ -35,3 +40,21 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def within(seconds: float, step: Callable[[], T], default: T) -> T:
+    """step(), or `default` when the step runs past `seconds`.
+
+    May run inside a `time_limit`, which does not nest by itself: the outer timer's remaining time is restored
+    afterwards (when it is the shorter, it expires here and then at once in the outer block, as without this).
+    """
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    start = time.monotonic()
+    try:
+        with time_limit(min(seconds, outer) if outer else seconds):
+            return step()
+    except TimeLimitExceeded:
+        return default
+    finally:
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-6))
