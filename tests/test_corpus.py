@@ -15,7 +15,10 @@ from lit_math.data.corpus import Corpus, generate, shard_path
 from lit_math.data.stream import HeldOut
 from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
+from lit_math.tasks import IntegrationTask
+from lit_math.tasks.integration import X
 from lit_math.tasks.symbolic import token_key
+from lit_math.tasks.verify import Verdict, check_antiderivative
 
 from .helpers import TINY_MODEL, trainer
 
@@ -144,3 +147,17 @@ def test_the_generate_command_writes_and_resumes(tmp_path):
         [*map(str, command[:-4]), "--n", "0", "--out", str(tmp_path / "d")], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "n must be" in bad.stderr
+
+
+def test_ibp_joins_the_known_integrals_of_a_corpus(corpus):
+    task = IntegrationTask(mode="ibp", known=str(corpus), max_len=128)
+    problems = task.sample(np.random.default_rng(0), 20)
+    known = {line.split("\t")[0] for line in lines(corpus)}
+    for problem, solution in zip(problems["problem"], problems["solution"], strict=True):
+        f, F = task.expression(problem), task.expression(solution)
+        assert check_antiderivative(f, F, X, seconds=2.0) is Verdict.CORRECT
+        assert " ".join(task.vocabulary.words(problem[problem != 0])) not in known  # new problems, not copies
+    with pytest.raises(ConfigError, match=r"known='.*' is for mode ibp"):
+        IntegrationTask(mode="bwd", known=str(corpus))
+    with pytest.raises(ConfigError, match="is not a corpus folder"):
+        IntegrationTask(mode="ibp", known=str(corpus / "nothing"))

@@ -142,30 +142,47 @@ def summary(directory: Path) -> dict[str, Any]:
 
 
 # --- reading -----------------------------------------------------------------------------------------
+def read_pairs(directory: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Every example of a finished corpus, in shard order: ("file:line", problem tokens, solution tokens)."""
+    manifest = _manifest(directory)
+    if manifest is None:
+        raise ConfigError(f"{directory} is not a corpus (no {MANIFEST}); write one with `lit-math generate`")
+    missing = [i for i in range(manifest["shards"]) if not shard_path(directory, i).is_file()]
+    if missing:
+        raise ConfigError(
+            f"the corpus {directory} is unfinished: {len(missing)} of {manifest['shards']} shards missing "
+            f"(first: {shard_path(directory, missing[0]).name}); rerun `lit-math generate` to finish it"
+        )
+    for index in range(manifest["shards"]):
+        path = shard_path(directory, index)
+        with path.open() as lines:
+            for number, line in enumerate(lines, start=1):
+                sides = line.rstrip("\n").split("\t")
+                if len(sides) != 2:
+                    raise ConfigError(f"{path}:{number}: not two tab-separated sides")
+                yield f"{path}:{number}", sides[0].split(), sides[1].split()
+
+
 class Corpus:
     """A finished corpus as flat token-id arrays, without duplicate problems and without held-out ones."""
 
     def __init__(self, directory: str | Path, task: Task, held_out: HeldOut) -> None:
         self.directory = Path(directory)
         manifest = _manifest(self.directory)
-        if manifest is None:
-            raise ConfigError(f"{self.directory} is not a corpus (no {MANIFEST}); write one with `lit-math generate`")
-        written = build_task(manifest["task"])
-        if written.vocabulary != task.vocabulary or written.max_len > task.max_len:
+        written = build_task(manifest["task"]) if manifest else None
+        if written is not None and (written.vocabulary != task.vocabulary or written.max_len > task.max_len):
             raise ConfigError(
                 f"the corpus {self.directory} was written for task {manifest['task']}, whose tokens or lengths do "
                 f"not fit the data's task {task.config()}"
             )
-        missing = [i for i in range(manifest["shards"]) if not shard_path(self.directory, i).is_file()]
-        if missing:
-            raise ConfigError(
-                f"the corpus {self.directory} is unfinished: {len(missing)} of {manifest['shards']} shards missing "
-                f"(first: {shard_path(self.directory, missing[0]).name}); rerun `lit-math generate` to finish it"
-            )
+        ids = {token: i for i, token in enumerate(task.vocabulary.tokens)}
         problems, solutions = [], []
-        for problem, solution in self._examples(manifest["shards"], task):
-            problems.append(problem)
-            solutions.append(solution)
+        for where, problem, solution in read_pairs(self.directory):
+            try:
+                problems.append(np.array([ids[t] for t in problem], dtype=IDS))
+                solutions.append(np.array([ids[t] for t in solution], dtype=IDS))
+            except KeyError as error:
+                raise ConfigError(f"{where}: unknown token {error}") from None
         self.lines = len(problems)
         keys = np.array([token_key(p) for p in problems], dtype=np.int64)
         first = ~repeats(keys)
@@ -179,22 +196,6 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.problem_offsets) - 1
-
-    def _examples(self, shards: int, task: Task) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        ids = {token: i for i, token in enumerate(task.vocabulary.tokens)}
-        for index in range(shards):
-            path = shard_path(self.directory, index)
-            with path.open() as lines:
-                for number, line in enumerate(lines, start=1):
-                    sides = line.rstrip("\n").split("\t")
-                    try:
-                        problem, solution = ([ids[t] for t in side.split()] for side in sides)
-                    except (KeyError, ValueError) as error:
-                        reason = (
-                            f"unknown token {error}" if isinstance(error, KeyError) else "not two tab-separated sides"
-                        )
-                        raise ConfigError(f"{path}:{number}: {reason}") from None
-                    yield np.array(problem, dtype=IDS), np.array(solution, dtype=IDS)
 
     def rows(self, index: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Problems and solutions of examples `index`, as id arrays."""

@@ -141,6 +141,8 @@ class IntegrationDataModule(SymbolicDataModule):
         max_leaf: Integer leaves lie in -max_leaf..max_leaf, without 0.
         operators: Operator weights, e.g. ``{add: 1, mul: 1, sin: 1}`` (default: the paper's).
         seconds: Time limit of every sympy call, in generation and verification (the paper: 3 s for FWD).
+        known: ``ibp`` only: a FWD or BWD corpus (``lit-math generate``) whose known integrals IBP joins
+            (the paper's "previously generated pairs"); without it, IBP integrates with sympy.
         source: A corpus written by ``lit-math generate``, streamed once instead of generating on the fly.
         eval_size: Problems of the ``valid`` evaluation set (drawn like training ones, never trained on).
         epoch_size: Training examples per epoch, over all devices.
@@ -159,6 +161,7 @@ class IntegrationDataModule(SymbolicDataModule):
         max_leaf: int = 5,
         operators: dict[str, float] | None = None,
         seconds: float = 1.0,
+        known: str | None = None,
         source: str | None = None,
         eval_size: int = 500,
         epoch_size: int = 50_000,
@@ -169,7 +172,7 @@ class IntegrationDataModule(SymbolicDataModule):
     ) -> None:
         knobs = dict(
             mode=mode, max_ops=max_ops, max_len=max_len, leaf_variable=leaf_variable, max_leaf=max_leaf,
-            operators=operators, seconds=seconds,
+            operators=operators, seconds=seconds, known=known,
         )  # fmt: skip
         super().__init__(
             knobs=knobs, source=source, eval_size=eval_size, epoch_size=epoch_size, batch_size=batch_size,

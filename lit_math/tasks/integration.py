@@ -1,8 +1,9 @@
 """Integration problems (Lample & Charton 2020): pairs (f, F) with F' = f, made three ways.
 
 FWD draws a random f and integrates it with sympy (rejecting what sympy leaves unevaluated); BWD draws a
-random F and differentiates it; IBP draws F and G and integrates F g by parts, F G - integral(f G), which
-needs the integral of f G (sympy's, remembered per process as the paper's cache of known primitives). Every
+random F and differentiates it; IBP integrates F g by parts, F G - integral(f G), which needs the integral of
+f G: either joined from a FWD/BWD corpus of known pairs (`known`, the paper's "previously generated pairs"),
+or sympy's, remembered per process, for random F and G. Every
 sympy step runs under a time limit; a pair is kept only when both sides encode (real, finite, known
 functions), fit the length limit, and the problem depends on x.
 """
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
 import sympy as sp
 
-from lit_math.encoding.expressions import PrefixCodec
-from lit_math.errors import check_choice
+from lit_math.encoding.expressions import EncodeError, PrefixCodec
+from lit_math.errors import ConfigError, check_choice
 from lit_math.tasks.simplify import simplified, tokens
 from lit_math.tasks.symbolic import Pair, Rejection, SymbolicTask, timed_pair
 from lit_math.tasks.time_limit import within
@@ -93,6 +95,57 @@ def parts_pair(
     return timed_pair(make, codec, max_len, seconds)
 
 
+class KnownIntegrals:
+    """The pairs (h, H) of a FWD or BWD corpus, with H' = h, indexed by h's tokens: IBP's known primitives."""
+
+    def __init__(self, directory: str) -> None:
+        from lit_math.data.corpus import read_pairs  # data builds on tasks; only this reader goes the other way
+
+        self.pairs = [(tuple(problem), tuple(solution)) for _, problem, solution in read_pairs(Path(directory))]
+        self.index = {problem: solution for problem, solution in reversed(self.pairs)}  # the first one wins
+        if not self.pairs:
+            raise ConfigError(f"the corpus {directory} is empty: IBP needs known integrals")
+
+    def primitive(self, integrand: sp.Expr, codec: PrefixCodec) -> sp.Expr | None:
+        try:
+            solution = self.index.get(tuple(codec.encode(integrand)))
+        except EncodeError:
+            return None
+        return None if solution is None else codec.decode(solution)
+
+
+@functools.cache
+def known_integrals(directory: str) -> KnownIntegrals:
+    """Read once per process (each dataloader worker reads its own)."""
+    return KnownIntegrals(directory)
+
+
+def joined_parts_pair(
+    rng: np.random.Generator, known: KnownIntegrals, codec: PrefixCodec, max_len: int = 512, seconds: float = 3.0
+) -> Pair | Rejection:
+    """IBP as a join over known pairs: a known (h, H) whose h is a product f G, and F, an antiderivative of the
+    factor f (known too, or sympy's), give the pair (F g, F G - H), since the integral of F g is F G minus that
+    of f G = h. Only differentiation and simplification are new work; the integrals are the corpus's."""
+
+    def make() -> tuple[sp.Expr, sp.Expr] | Rejection:
+        problem, solution = known.pairs[int(rng.integers(len(known.pairs)))]
+        h, H = codec.decode(problem), codec.decode(solution)
+        factors = [factor for factor in sp.Mul.make_args(h) if factor.has(X)]
+        if len(factors) < 2:
+            return Rejection.TRIVIAL  # not a product of two functions of x
+        chosen = rng.permutation(len(factors))[: int(rng.integers(1, len(factors)))]
+        f = sp.Mul(*(factors[k] for k in chosen))
+        G = h / f
+        F = known.primitive(f, codec)
+        F = integral(f, seconds * INTEGRATE_SHARE) if F is None else F
+        if isinstance(F, Rejection):
+            return F
+        g = sp.diff(G, X)
+        return _nontrivial(simplified(F * g, codec), simplified(F * G - H, codec))
+
+    return timed_pair(make, codec, max_len, seconds)
+
+
 def _unusable(expr: sp.Expr, codec: PrefixCodec, max_len: int) -> Rejection | None:
     """Why a side of the pair that is already final would be rejected (before the costly steps), or None."""
     if not expr.has(X):
@@ -115,12 +168,21 @@ class IntegrationTask(SymbolicTask):
     family: ClassVar[str] = "integration"
     variables: ClassVar[tuple[str, ...]] = ("x",)
     mode: Literal["fwd", "bwd", "ibp"] = "bwd"
+    known: str | None = None
+    """IBP only: a FWD or BWD corpus (`lit-math generate`) whose pairs IBP joins; without it, IBP integrates
+    f G with sympy for random F, G."""
 
     def __post_init__(self) -> None:
         check_choice("mode", self.mode, tuple(MODES))
+        if self.known is not None and self.mode != "ibp":
+            raise ConfigError(f"known={self.known!r} is for mode ibp (integration by parts), not {self.mode}")
+        if self.known is not None and not (Path(self.known) / "manifest.json").is_file():
+            raise ConfigError(f"known={self.known!r} is not a corpus folder; write one with `lit-math generate`")
         super().__post_init__()
 
     def make_pair(self, rng: np.random.Generator) -> Pair | Rejection:
+        if self.known is not None:
+            return joined_parts_pair(rng, known_integrals(self.known), self.codec, self.max_len, self.seconds)
         return MODES[self.mode](rng, self.sampler, self.codec, self.max_len, self.seconds)
 
     def verify(self, problem: sp.Expr, answer: sp.Expr, seed: int) -> Verdict:
