@@ -1,6 +1,8 @@
 """Valid symbolic examples per second on one core, per generator mode, at the paper's tree size.
 
     taskset -c 0 python3 bench/symbolic_generation.py [--seconds 120] [--max-ops 15] [--modes bwd fwd ibp ode1 ode2]
+        [--known DIR]     # also IBP as a join over a BWD corpus, e.g. from `lit-math generate --config
+                          # configs/integration/bwd.yaml --n 5000 --out DIR`
 
 Each mode runs the real training path (`Task.sample`: a random tree, the sympy step under its time limit,
 cleaning, encoding to ids, in-batch deduplication) for about `--seconds`, in batches of 8, and prints valid
@@ -49,7 +51,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--max-ops", type=int, default=15)
     parser.add_argument("--modes", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--known", help="a BWD/FWD corpus: also measure IBP joined over it")
     args = parser.parse_args()
+    if args.known:
+        TASKS["ibp-join"] = {**TASKS["ibp"], "known": args.known}
+        REFERENCE["ibp-join"] = REFERENCE["ibp"]
+        args.modes.append("ibp-join")
     print(f"# {platform.processor() or platform.machine()}, sympy {sympy.__version__}, max_ops {args.max_ops}")
     print("| mode | valid examples/s | kept | rejected attempts | reference/s | ratio |")
     print("|---|---:|---:|---|---:|---:|")
