@@ -231,6 +231,23 @@ def test_every_config_is_the_experiment_it_names(name):
         assert (cli.datamodule.epoch_size, cli.datamodule.batch_size) == (300_000, 256)
 
 
+SYMBOLIC = sorted((ROOT / "configs" / "integration").glob("*.yaml")) + sorted((ROOT / "configs" / "ode").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("config", SYMBOLIC, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_symbolic_config_is_the_experiment_it_names(config):
+    cli = build_cli(["--config", str(config), "--trainer", str(ROOT / "configs/trainer/cpu.yaml")], run=False)
+    task, name = cli.datamodule.task, config.stem.removesuffix("_cpu")
+    assert (task.mode if task.family == "integration" else f"ode{task.order}") == name
+    assert cli.model.task == task
+    if config.stem.endswith("_cpu"):
+        assert task.max_ops <= 5 and cli.model.hparams.d_model <= 128
+    else:
+        model = {k: cli.model.hparams[k] for k in ("d_model", "n_enc_layers", "n_dec_layers", "n_heads")}
+        assert model == {"d_model": 512, "n_enc_layers": 6, "n_dec_layers": 6, "n_heads": 8}
+        assert (task.max_ops, task.max_len) == (15, 512)
+
+
 @pytest.mark.parametrize("preset", sorted((ROOT / "configs" / "trainer").glob("*.yaml")), ids=lambda p: p.stem)
 def test_trainer_presets_merge_into_an_experiment(preset):
     result = lit_math(
