@@ -9,6 +9,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import pytest
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from lit_math.data import IntegrationDataModule
 from lit_math.data.corpus import Corpus, generate, shard_path
@@ -161,3 +162,23 @@ def test_ibp_joins_the_known_integrals_of_a_corpus(corpus):
         IntegrationTask(mode="bwd", known=str(corpus))
     with pytest.raises(ConfigError, match="is not a corpus folder"):
         IntegrationTask(mode="ibp", known=str(corpus / "nothing"))
+
+
+def test_a_run_resumed_mid_epoch_continues_the_pass_over_the_corpus(corpus, tmp_path):
+    """Epochs of 4 batches; stop at step 6 (epoch 1), resume to the end of the corpus's 2 epochs."""
+    fast = dict(limit_val_batches=0, num_sanity_val_steps=0)
+    whole, first, second = RecordProblems(), RecordProblems(), RecordProblems()
+
+    def fit(record, **options):
+        data = corpus_data(source=str(corpus), epoch_size=40, num_workers=options.pop("num_workers", 0))
+        module = Seq2SeqModule(task=data.task_config, **TINY_MODEL)
+        ckpt_path = options.pop("ckpt_path", None)
+        trainer(tmp_path, callbacks=[record, *options.pop("callbacks", [])], **fast, **options).fit(
+            module, data, ckpt_path=ckpt_path
+        )
+
+    fit(whole, max_epochs=2)
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", every_n_train_steps=6, save_top_k=-1)
+    fit(first, max_steps=6, callbacks=[checkpoint], enable_checkpointing=True, num_workers=2)
+    fit(second, max_epochs=2, ckpt_path=str(tmp_path / "ckpt" / "epoch=1-step=6.ckpt"), num_workers=2)
+    assert len(whole.keys) == 80 and first.keys + second.keys == whole.keys
