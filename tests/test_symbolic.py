@@ -71,10 +71,13 @@ def test_encoding_cuts_batches_to_their_longest_sequence():
 def test_an_antiderivative_written_differently_is_right_and_failures_are_told_apart():
     task = IntegrationTask(max_len=48)
     problems = {k: np.repeat(v, 5, axis=0) for k, v in problems_of(task, 2 / x, 2 * sp.log(x)).items()}
-    answers = hypotheses(task, sp.log(x**2), 2 * sp.log(x) + 7, 2 * sp.log(x) + x, "add x", "x x")
+    answers = hypotheses(
+        task, sp.log(x**2), 2 * sp.log(x) + 7, 2 * sp.log(x) + x, "add x", "x x", "pow + 9 pow + 9 + 9"
+    )  # the last is 9**387420489: malformed at once, never computed
+    problems = {k: np.repeat(v[:1], 6, axis=0) for k, v in problems.items()}
     correct, failures = task.judge(problems, answers)
-    assert correct.tolist() == [True, True, False, False, False]
-    assert failures["malformed"].tolist() == [False, False, False, True, True]
+    assert correct.tolist() == [True, True, False, False, False, False]
+    assert failures["malformed"].tolist() == [False, False, False, True, True, True]
     assert task.score(problems, answers).tolist() == correct.tolist()
 
 
@@ -148,9 +151,18 @@ def test_a_symbolic_family_trains_and_logs_verified_accuracy(cls, knobs, tmp_pat
 
 def test_asking_for_more_distinct_problems_than_exist_is_an_error(monkeypatch):
     """One operator over x and five integers makes a few dozen problems: 500 distinct ones cannot be drawn."""
-    monkeypatch.setattr(symbolic, "MAX_DUPLICATES_IN_A_ROW", 300)
-    with pytest.raises(ConfigError, match=r"300 draws in a row repeat one of \d+ problems: task .* too few"):
+    monkeypatch.setattr(symbolic, "MAX_REJECTED_IN_A_ROW", 300)
+    with pytest.raises(
+        ConfigError, match=r"300 attempts in a row were rejected \(\{.*'duplicate'.*\}\) after 2\d of 500"
+    ):
         IntegrationTask(max_ops=1, max_len=48).sample(np.random.default_rng(0), 500)
+
+
+def test_a_task_that_never_makes_a_problem_is_an_error(monkeypatch):
+    """With one operator, no ODE2 solution holds x, c1 and c2: every attempt is trivial."""
+    monkeypatch.setattr(symbolic, "MAX_REJECTED_IN_A_ROW", 300)
+    with pytest.raises(ConfigError, match=r"300 attempts in a row were rejected \(\{'trivial': 300\}\) after 0 of 4"):
+        ODETask(order=2, max_ops=1, max_len=48).sample(np.random.default_rng(0), 4)
 
 
 def test_bad_knobs_are_named():

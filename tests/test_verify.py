@@ -20,6 +20,7 @@ x = sp.Symbol("x")
         (sp.exp(x) * (1 + x), x * sp.exp(x)),
         (1 / (1 + x**2), sp.atan(x)),
         (sp.cos(x) ** 2, x / 2 + sp.sin(2 * x) / 4),
+        (1 / x, sp.log(sp.Abs(x))),  # the textbook answer, right on both sides of 0
     ],
 )
 def test_right_answers_written_differently_are_accepted(integrand, candidate):
@@ -33,6 +34,7 @@ def test_right_answers_written_differently_are_accepted(integrand, candidate):
         (x * sp.cos(x), x * sp.sin(x) - sp.cos(x)),  # a sign
         (sp.exp(2 * x), sp.exp(2 * x)),  # a factor
         (1 / x, sp.log(x) * 1.0001),  # a float: simplify cannot cancel it, the numeric check rejects it
+        (sp.Integer(1), sp.sqrt(x**2)),  # |x|: right for x > 0 only, while the problem is real everywhere
     ],
 )
 def test_near_misses_are_rejected(integrand, candidate):
@@ -47,6 +49,9 @@ def test_numeric_fallback_decides_what_simplify_leaves():
     assert numerically_zero(sp.sin(x) ** 2 - sp.cos(x) ** 2, x, [x], rng) is False
     assert numerically_zero(sp.sqrt(-1 - x**2), x, [x], rng) is False  # complex where the problem is real
     assert numerically_zero(x - x, sp.sqrt(-1 - x**2), [x], rng) is None  # a problem never real: undecidable
+    branch = sp.atan(sp.tan(x)) - x  # zero on (-pi/2, pi/2) only: enough for an ODE solution, not an integral
+    assert numerically_zero(branch, x, [x], np.random.default_rng(3), everywhere=False) is True
+    assert numerically_zero(branch, x, [x], np.random.default_rng(3)) is False
 
 
 def test_the_time_limit_interrupts_long_work_quickly():

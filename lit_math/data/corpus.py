@@ -18,6 +18,7 @@ import math
 import multiprocessing
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,20 +79,27 @@ def _write_shard(index: int) -> dict[str, int]:
     stats = {"examples": len(lines), "seconds": time.perf_counter() - started}
     stats.update({r.value: int(c) for r, c in zip(REJECTIONS, rejected, strict=False)})
     path = shard_path(job.directory, index)
-    path.with_suffix(".json").write_text(json.dumps(stats))
-    partial = path.with_suffix(".tmp")
-    partial.write_text("".join(lines))
-    os.replace(partial, path)  # a shard exists only complete
+    write_atomically(path.with_suffix(".json"), json.dumps(stats))
+    write_atomically(path, "".join(lines))  # last: a shard exists only complete, with its statistics
     return stats
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` under a name of this process's own, then rename: readers and other jobs writing the same
+    corpus see the whole file or none of it."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def generate(
     data: Any, n: int, directory: Path, workers: int = 1, shard_size: int = 1000, progress: bool = True
 ) -> dict[str, Any]:
-    """Write (or finish) a corpus of at least `n` training examples of `data`'s task, never a held-out one.
+    """Write (or finish) a corpus of `n` training examples of `data`'s task (any family), never a held-out one.
 
     `n` is rounded up to whole shards. Rerunning with the same data settings continues where it stopped; a
-    larger `n` adds shards; other settings in the same directory are refused.
+    larger `n` adds shards, a smaller one finishes what the folder already holds; other settings in the same
+    directory are refused. Problems drawn in two shards are both written; reading removes the repeats.
     """
     check_int("n", n, 1)
     check_int("workers", workers, 1)
@@ -107,9 +115,9 @@ def generate(
             raise ConfigError(
                 f"{directory} holds a corpus of other settings ({theirs}); give another --out, or the same settings"
             )
-    shards = math.ceil(n / shard_size)
-    manifest["shards"] = max(shards, existing.get("shards", 0) if existing else 0)
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    shards = max(math.ceil(n / shard_size), existing.get("shards", 0) if existing else 0)  # never fewer
+    manifest["shards"] = shards
+    write_atomically(directory / MANIFEST, json.dumps(manifest, indent=1))
     todo = [i for i in range(shards) if not shard_path(directory, i).is_file()]
     held_out = HeldOut(data.task, list(data.eval_problems.values()))
     job = _ShardJob(data.task.config(), data.seed, shard_size, held_out, directory)
@@ -142,6 +150,20 @@ def summary(directory: Path) -> dict[str, Any]:
 
 
 # --- reading -----------------------------------------------------------------------------------------
+def same_distribution(written: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether a corpus written for task `written` is data of task `wanted`: everything equal but the time
+    limits, and a `max_len` no larger than wanted."""
+    loose = {"seconds", "max_len"}
+    equal = all(written.get(k) == wanted.get(k) for k in (set(written) | set(wanted)) - loose)
+    return equal and written.get("max_len", 0) <= wanted.get("max_len", 0)
+
+
+def corpus_identity(directory: str | Path) -> dict[str, Any]:
+    """What identifies a corpus's contents: where it is and how far it was generated."""
+    manifest = _manifest(Path(directory)) or {}
+    return {"path": str(Path(directory).resolve()), "shards": manifest.get("shards"), "task": manifest.get("task")}
+
+
 def read_pairs(directory: Path) -> Iterator[tuple[str, list[str], list[str]]]:
     """Every example of a finished corpus, in shard order: ("file:line", problem tokens, solution tokens)."""
     manifest = _manifest(directory)
@@ -169,11 +191,11 @@ class Corpus:
     def __init__(self, directory: str | Path, task: Task, held_out: HeldOut) -> None:
         self.directory = Path(directory)
         manifest = _manifest(self.directory)
-        written = build_task(manifest["task"]) if manifest else None
-        if written is not None and (written.vocabulary != task.vocabulary or written.max_len > task.max_len):
+        if manifest is not None and not same_distribution(manifest["task"], task.config()):
             raise ConfigError(
-                f"the corpus {self.directory} was written for task {manifest['task']}, whose tokens or lengths do "
-                f"not fit the data's task {task.config()}"
+                f"the corpus {self.directory} was written for task {manifest['task']}, not the data's task "
+                f"{task.config()}: train with the settings it was generated with (only time limits and a larger "
+                "max_len may differ)"
             )
         ids = {token: i for i, token in enumerate(task.vocabulary.tokens)}
         problems, solutions = [], []

@@ -15,18 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sympy
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import Dataset
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from lit_math.data.corpus import CORPUS_EPOCH, Corpus
+from lit_math.data.corpus import CORPUS_EPOCH, Corpus, corpus_identity
 from lit_math.data.datamodule import StreamingDataModule
 from lit_math.data.stream import HeldOut, StreamSampler, to_batch
 from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Problems
 from lit_math.tasks.integration import IntegrationTask
 from lit_math.tasks.ode import ODETask
-from lit_math.tasks.symbolic import SymbolicTask, pad_rows
+from lit_math.tasks.symbolic import GENERATION_VERSION, SymbolicTask, pad_rows
 
 
 def cache_dir() -> Path:
@@ -94,8 +95,20 @@ class SymbolicDataModule(StreamingDataModule):
 
     def build_eval_sets(self) -> dict[str, Problems]:
         """``valid``: ``eval_size`` problems drawn like training ones (from ``eval_seed``), verified, cached."""
-        identity = {"task": self.task.config(), "eval_seed": self.eval_seed, "set": "valid", "size": self.eval_size}
+        identity = {
+            "task": self.task.config(),
+            "eval_seed": self.eval_seed,
+            "set": "valid",
+            "size": self.eval_size,
+            "generation": [GENERATION_VERSION, sympy.__version__],
+            "known": corpus_identity(self.task.known) if getattr(self.task, "known", None) else None,
+        }
         return {"valid": cached_problems(identity, lambda: self.task.sample(self.eval_rng("valid"), self.eval_size))}
+
+    def prepare_data(self) -> None:
+        """Draws (and caches) the evaluation set once per node before the ranks start: generation depends on
+        when sympy calls run out of time, so ranks drawing it each would hold out different sets."""
+        self.eval_problems  # noqa: B018 (drawn and cached on first use)
 
     def setup(self, stage: str) -> None:
         if stage != "fit" or self.source is None:

@@ -13,7 +13,20 @@ import sympy as sp
 
 from lit_math.encoding.integers import DecodeError, IntegerCodec
 
-BINARY = {"add": sp.Add, "mul": sp.Mul, "pow": sp.Pow, "div": lambda a, b: a / b, "sub": lambda a, b: a - b}
+MAX_POWER_BITS = 10_000
+"""Largest number a power of numbers may make: `pow + 9 pow + 9 + 9` (seven tokens) is 9**387420489, which
+sympy would compute in full, in one uninterruptible big-integer operation."""
+
+
+def _power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
+    if base.is_Rational and exponent.is_Integer and abs(base) not in (0, 1):
+        bits = max(abs(int(base.p)), abs(int(base.q))).bit_length() * abs(int(exponent))
+        if bits > MAX_POWER_BITS:
+            raise DecodeError(f"a power of numbers with about {bits} bits, over the {MAX_POWER_BITS} allowed")
+    return sp.Pow(base, exponent)
+
+
+BINARY = {"add": sp.Add, "mul": sp.Mul, "pow": _power, "div": lambda a, b: a / b, "sub": lambda a, b: a - b}
 UNARY = {
     "sqrt": sp.sqrt,
     "exp": sp.exp,

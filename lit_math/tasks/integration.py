@@ -11,6 +11,7 @@ functions), fit the length limit, and the problem depends on x.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -71,10 +72,22 @@ def forward_pair(
     return timed_pair(make, codec, max_len, seconds)
 
 
-@functools.lru_cache(maxsize=100_000)
+_INTEGRALS: dict[tuple[sp.Expr, float], sp.Expr | Rejection] = {}
+MAX_REMEMBERED = 100_000
+
+
 def known_integral(integrand: sp.Expr, seconds: float) -> sp.Expr | Rejection:
-    """`integral`, remembered (failures and timeouts too): IBP asks for the same ones again."""
-    return integral(integrand, seconds)
+    """`integral`, remembered per process (IBP asks for the same ones again); a timeout is not remembered, since
+    the pair's own time limit may have cut it short."""
+    key = (integrand, seconds)
+    if key not in _INTEGRALS:
+        result = integral(integrand, seconds)
+        if result is Rejection.TIMEOUT:
+            return result
+        if len(_INTEGRALS) < MAX_REMEMBERED:
+            _INTEGRALS[key] = result
+        return result
+    return _INTEGRALS[key]
 
 
 def parts_pair(
@@ -176,8 +189,14 @@ class IntegrationTask(SymbolicTask):
         check_choice("mode", self.mode, tuple(MODES))
         if self.known is not None and self.mode != "ibp":
             raise ConfigError(f"known={self.known!r} is for mode ibp (integration by parts), not {self.mode}")
-        if self.known is not None and not (Path(self.known) / "manifest.json").is_file():
-            raise ConfigError(f"known={self.known!r} is not a corpus folder; write one with `lit-math generate`")
+        if self.known is not None:
+            manifest = Path(self.known) / "manifest.json"
+            written = json.loads(manifest.read_text()).get("task", {}) if manifest.is_file() else {}
+            if written.get("family") != self.family or written.get("mode") not in ("fwd", "bwd"):
+                raise ConfigError(
+                    f"known={self.known!r} is not a FWD or BWD integration corpus (its task: {written or 'none'}); "
+                    "write one with `lit-math generate --config configs/integration/bwd.yaml`"
+                )
         super().__post_init__()
 
     def make_pair(self, rng: np.random.Generator) -> Pair | Rejection:

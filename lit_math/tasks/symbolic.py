@@ -40,7 +40,8 @@ class Rejection(enum.Enum):
     UNEVALUATED = "unevaluated"
     """sympy could not integrate (FWD, IBP) or solve for a constant (ODE)."""
     NOT_ENCODABLE = "not_encodable"
-    """Complex, infinite or undefined values, or functions outside the vocabulary."""
+    """Complex, infinite or undefined values (or a problem complex everywhere), or functions outside the
+    vocabulary."""
     TOO_LONG = "too_long"
     TRIVIAL = "trivial"
     """The problem does not involve what it should (x for an integral, y' for an ODE), or collapsed."""
@@ -51,8 +52,9 @@ class Rejection(enum.Enum):
 
 
 REJECTIONS: tuple[Rejection, ...] = tuple(Rejection)
-MAX_DUPLICATES_IN_A_ROW = 2000
-"""A batch asking for more distinct problems than the task has would otherwise draw forever."""
+MAX_REJECTED_IN_A_ROW = 10_000
+"""A task that never makes a usable problem (or a batch asking for more distinct problems than the task has)
+would otherwise draw forever; the slowest usable settings reject a few hundred attempts in a row at most."""
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,39 @@ class Pair:
     solution_tokens: tuple[str, ...]
 
 
+GENERATION_VERSION = 2
+"""Raise it when a change makes the generators draw other pairs from the same seed: it keys cached
+evaluation sets (with sympy's version, whose results change between releases)."""
+
+REAL_CHECK_POINTS = np.random.default_rng(0).uniform(-10, 10, (16, 6))
+"""Fixed points (one column per free symbol) where a kept problem must take a real, finite value at least once."""
+
+
+def real_somewhere(expr: sp.Expr) -> bool:
+    """Whether `expr` is real and finite at one of REAL_CHECK_POINTS: a problem complex everywhere (such as
+    x / sqrt(-x**2 - 1)) has no real answer to learn or check."""
+    symbols = sorted(expr.free_symbols, key=str)
+    function = sp.lambdify(symbols, expr, modules="mpmath")
+    for point in REAL_CHECK_POINTS[:, : len(symbols)]:
+        try:
+            value = complex(function(*point))
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            continue
+        if np.isfinite(value) and abs(value.imag) <= 1e-12 * (1 + abs(value)):
+            return True
+    return False
+
+
 def encode_pair(codec: PrefixCodec, problem: sp.Expr, solution: sp.Expr, max_len: int) -> Pair | Rejection:
-    """The pair in tokens, or why it cannot be kept (not encodable, too long)."""
+    """The pair in tokens, or why it cannot be kept (not encodable, too long, complex everywhere)."""
     try:
         problem_tokens, solution_tokens = codec.encode(problem), codec.encode(solution)
     except EncodeError:
         return Rejection.NOT_ENCODABLE
     if max(len(problem_tokens), len(solution_tokens)) > max_len:
         return Rejection.TOO_LONG
+    if not real_somewhere(problem):
+        return Rejection.NOT_ENCODABLE
     return Pair(problem, solution, tuple(problem_tokens), tuple(solution_tokens))
 
 
@@ -170,13 +197,13 @@ class SymbolicTask(Task):
         problems, solutions, seen = [], [], set()
         rejected = np.zeros((n, len(REJECTIONS)), dtype=np.int32)
         pending = np.zeros(len(REJECTIONS), dtype=np.int32)
-        duplicates_in_a_row = 0
         while len(problems) < n:
-            if duplicates_in_a_row == MAX_DUPLICATES_IN_A_ROW:
+            if pending.sum() == MAX_REJECTED_IN_A_ROW:
+                counts = {r.value: int(c) for r, c in zip(REJECTIONS, pending, strict=True) if c}
                 raise ConfigError(
-                    f"{MAX_DUPLICATES_IN_A_ROW} draws in a row repeat one of {len(problems)} problems: task "
-                    f"{self.config()} has too few distinct problems for {n} at once (raise max_ops, lower the batch "
-                    "or evaluation size)"
+                    f"{MAX_REJECTED_IN_A_ROW} attempts in a row were rejected ({counts}) after {len(problems)} of "
+                    f"{n} problems: task {self.config()} (almost) never makes a usable one, or has too few "
+                    "distinct problems for the batch or evaluation size"
                 )
             made = self.make_pair(rng)
             if not isinstance(made, Rejection):
@@ -186,12 +213,10 @@ class SymbolicTask(Task):
                     seen.add(key)
                     rejected[len(problems)] = pending
                     pending[:] = 0
-                    duplicates_in_a_row = 0
                     problems.append(ids)
                     solutions.append(np.array(self.vocabulary.ids(made.solution_tokens), dtype=IDS))
                     continue
                 made = Rejection.DUPLICATE
-                duplicates_in_a_row += 1
             pending[REJECTIONS.index(made)] += 1
         return {
             "problem": pad_rows(problems, self.max_len),

@@ -13,6 +13,10 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+REPEAT = 0.05
+"""Seconds between repeated alarms once a limit has expired."""
+
+
 class TimeLimitExceeded(Exception):
     """The guarded block ran longer than its limit."""
 
@@ -23,7 +27,9 @@ def time_limit(seconds: float) -> Iterator[None]:
 
     A SIGALRM timer: it interrupts Python code between bytecodes (sympy is pure Python), so it needs the main
     thread of its process, which dataloader workers and the training process are. Limits do not nest: a
-    shorter limit inside one is `within`.
+    shorter limit inside one is `within`. Once expired, the timer fires again every REPEAT seconds: an
+    exception raised while the garbage collector runs a finalizer is dropped by Python, and must not let the
+    block run on unbounded.
     """
     if seconds <= 0:
         raise ValueError(f"a time limit must be positive, got {seconds}")
@@ -34,7 +40,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise TimeLimitExceeded(f"over the {seconds} s limit")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield
     finally:
@@ -57,4 +63,4 @@ def within(seconds: float, step: Callable[[], T], default: T) -> T:
         return default
     finally:
         if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-6))
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-6), REPEAT)

@@ -1,10 +1,11 @@
 """Is a hypothesis a right answer? Symbolic check under a time limit, then a documented numeric fallback.
 
-An antiderivative F of f is right when F' - f is zero: sympy's `simplify` decides most cases; when it cannot
-(in time, or it leaves a residue it cannot reduce), the residue is evaluated in small neighbourhoods of random
-points of (-10, 10) where f is real and finite, and F is right when it vanishes, to 1e-9 relative precision,
-on a whole neighbourhood (a complex F' where f is real does not vanish). Constants of integration pass:
-differentiation drops them. An ODE solution is checked the same way, with its constants drawn at random too.
+An antiderivative F of f is right when F' - f is zero, x real: sympy's `simplify` decides most cases; when it
+cannot (in time, or it leaves a residue it cannot reduce), the residue is evaluated in small neighbourhoods of
+random points of (-10, 10) where f is real and finite, and F is right when it vanishes there, to 1e-9
+relative precision (a complex F' where f is real does not vanish). Constants of integration pass:
+differentiation drops them. An ODE solution is checked the same way, with its constants drawn at random too,
+and may hold on one branch only (see `numerically_zero`).
 """
 
 from __future__ import annotations
@@ -35,18 +36,23 @@ class Verdict(enum.Enum):
 
 
 def numerically_zero(
-    residue: sp.Expr, scale: sp.Expr, symbols: Sequence[sp.Symbol], rng: np.random.Generator
+    residue: sp.Expr,
+    scale: sp.Expr,
+    symbols: Sequence[sp.Symbol],
+    rng: np.random.Generator,
+    everywhere: bool = True,
 ) -> bool | None:
-    """Whether `residue` vanishes, relative to `scale`, on a whole small neighbourhood of some random point;
-    None when no point is usable (real and finite).
+    """Whether `residue` vanishes, relative to `scale`, on small neighbourhoods of random points: on every one
+    where it is real (`everywhere`), or on a whole one at least; None when too few points are usable.
 
-    Why neighbourhoods: an analytic expression that vanishes on an open set vanishes on its whole branch, so
-    a right answer that holds only on part of the real line (an ODE solution through atan(tan(u)), a log of
-    a square) is accepted, while a near miss, which vanishes at isolated points at most, is not.
+    Why neighbourhoods: an analytic expression that vanishes on an open set vanishes on its whole branch, so a
+    near miss, which vanishes at isolated points at most, never passes. An antiderivative must hold wherever
+    the problem is real (`sqrt(x**2)` is not one of 1); an ODE solution may hold on one branch only (a
+    solution through atan(tan(u)) solves its equation where tan is inverted), hence `everywhere=False`.
     """
     residue_f = sp.lambdify(symbols, residue, modules="mpmath")
     scale_f = sp.lambdify(symbols, scale, modules="mpmath")
-    usable_anywhere = False
+    verdicts = []
     for center in rng.uniform(-10, 10, (CLUSTERS, len(symbols))):
         usable, vanishes = 0, True
         for point in center + rng.uniform(-CLUSTER_RADIUS, CLUSTER_RADIUS, (CLUSTER_POINTS, len(symbols))):
@@ -58,14 +64,22 @@ def numerically_zero(
                 continue  # outside the real domain of the problem
             usable += 1
             vanishes &= abs(value) <= TOLERANCE * (1 + abs(size))
-        usable_anywhere |= usable > 0
-        if vanishes and usable >= CLUSTER_POINTS - 1:
-            return True
-    return False if usable_anywhere else None
+        if not vanishes:
+            verdicts.append(False)
+        elif usable >= CLUSTER_POINTS - 1:
+            verdicts.append(True)
+    if not verdicts:
+        return None
+    return all(verdicts) if everywhere else any(verdicts)
 
 
 def check_zero(
-    residue: Callable[[], sp.Expr], scale: sp.Expr, symbols: Sequence[sp.Symbol], seconds: float, seed: int
+    residue: Callable[[], sp.Expr],
+    scale: sp.Expr,
+    symbols: Sequence[sp.Symbol],
+    seconds: float,
+    seed: int,
+    everywhere: bool = True,
 ) -> Verdict:
     """Verdict on "the residue built by `residue()` is zero": symbolically, then numerically, `seconds` each."""
     built = None
@@ -81,7 +95,7 @@ def check_zero(
     try:
         with time_limit(seconds):
             built = residue() if built is None else built
-            zero = numerically_zero(built, scale, symbols, np.random.default_rng(seed))
+            zero = numerically_zero(built, scale, symbols, np.random.default_rng(seed), everywhere)
     except TimeLimitExceeded:
         return Verdict.TIMEOUT
     except Exception:
@@ -96,7 +110,9 @@ def check_antiderivative(
 
     Each stage (symbolic, then numeric) has `seconds`; a candidate that exhausts both is a TIMEOUT.
     """
-    return check_zero(lambda: sp.diff(candidate, x) - integrand, integrand, [x], seconds, seed)
+    real = sp.Dummy(x.name, real=True)  # so that |x|, sqrt(x**2) and log(x**2) differentiate as on the reals
+    integrand, candidate = integrand.xreplace({x: real}), candidate.xreplace({x: real})
+    return check_zero(lambda: sp.diff(candidate, real) - integrand, integrand, [real], seconds, seed)
 
 
 def check_ode_solution(
@@ -116,12 +132,14 @@ def check_ode_solution(
     """
     if not all(candidate.has(c) for c in constants):
         return Verdict.WRONG
+    reals = {s: sp.Dummy(s.name, real=True) for s in (x, *constants)}
+    equation, candidate, real_x = equation.xreplace(reals), candidate.xreplace(reals), reals[x]
 
     def residue() -> sp.Expr:
         values, current = {}, candidate
         for symbol in derivatives:
             values[symbol] = current
-            current = sp.diff(current, x)
+            current = sp.diff(current, real_x)
         return equation.xreplace(values)
 
-    return check_zero(residue, candidate, [x, *constants], seconds, seed)
+    return check_zero(residue, candidate, list(reals.values()), seconds, seed, everywhere=False)
