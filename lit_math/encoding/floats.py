@@ -1,0 +1,156 @@
+"""Floats at three significant digits, the encodings of "Linear algebra with transformers" (Charton 2022).
+
+A number is sign x mantissa x 10^exponent with an integer mantissa in 100..999 (0 for zero):
+P10 writes `+ 3 1 4 E-2` (5 tokens), P1000 `+ 314 E-2` (3), B1999 `N314 E-2` (2, the sign inside the
+mantissa token), FP15 `F314E-2` (1 token, so a finite range of exponents). Matrices are `V<rows> V<cols>` then
+their entries row by row. Encoding and decoding work on whole arrays: generation never loops over numbers in
+Python, and a malformed answer decodes to "invalid", never to an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lit_math.errors import check_choice, check_int
+
+ENCODINGS: dict[str, int] = {"P10": 5, "P1000": 3, "B1999": 2, "FP15": 1}
+"""Tokens per number."""
+DIGITS = 3
+
+
+def to_mantissa_exponent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed integer mantissas (100..999 in absolute value, 0 for zero) and exponents, values rounded to three
+    significant digits: values ~= mantissa * 10 ** exponent."""
+    values = np.asarray(values, dtype=np.float64)
+    size = np.abs(values)
+    nonzero = size > 0
+    exponent = np.zeros(values.shape, dtype=np.int64)
+    exponent[nonzero] = np.floor(np.log10(size[nonzero])).astype(np.int64) - (DIGITS - 1)
+    mantissa = np.rint(size / 10.0 ** exponent.astype(np.float64)).astype(np.int64)
+    carry = mantissa >= 10**DIGITS  # 999.6 rounds to 1000: one digit more
+    mantissa[carry] //= 10
+    exponent[carry] += 1
+    low = nonzero & (mantissa < 10 ** (DIGITS - 1))  # log10 rounding just below a power of ten
+    mantissa[low] = np.rint(size[low] / 10.0 ** (exponent[low] - 1)).astype(np.int64)
+    exponent[low] -= 1
+    return np.where(values < 0, -mantissa, mantissa), exponent
+
+
+@dataclass(frozen=True)
+class FloatCodec:
+    """One of P10, P1000, B1999, FP15, with exponents in -max_exponent..max_exponent."""
+
+    encoding: str = "P1000"
+    max_exponent: int = 100
+    """Largest exponent written (FP15's vocabulary grows with it: 1999 tokens per exponent)."""
+
+    def __post_init__(self) -> None:
+        check_choice("encoding", self.encoding, tuple(ENCODINGS))
+        check_int("max_exponent", self.max_exponent, 1, 1000)
+        object.__setattr__(self, "tokens", self._tokens())
+        object.__setattr__(self, "per_number", ENCODINGS[self.encoding])
+
+    def _tokens(self) -> list[str]:
+        e = self.max_exponent
+        exponents = [f"E{k}" for k in range(-e, e + 1)]
+        if self.encoding == "P10":
+            return ["+", "-", *(str(d) for d in range(10)), *exponents]
+        if self.encoding == "P1000":
+            return ["+", "-", *(str(m) for m in range(1000)), *exponents]
+        if self.encoding == "B1999":
+            return [f"N{m}" for m in range(-999, 1000)] + exponents
+        return [f"F{m}E{k}" for k in range(-e, e + 1) for m in range(-999, 1000)]
+
+    # --- numbers -> tokens ---------------------------------------------------------------------------
+    def in_range(self, values: np.ndarray) -> np.ndarray:
+        """Which values can be written: finite, with an exponent in range (after rounding)."""
+        values = np.asarray(values, dtype=np.float64)
+        finite = np.isfinite(values)
+        _, exponent = to_mantissa_exponent(np.where(finite, values, 0.0))
+        return finite & (np.abs(exponent) <= self.max_exponent)
+
+    def token_indices(self, values: np.ndarray) -> np.ndarray:
+        """Indices into `tokens` of each number's tokens: shape values.shape + (per_number,).
+        Values out of range raise ValueError (callers reject such examples first, with `in_range`)."""
+        values = np.asarray(values, dtype=np.float64)
+        if not self.in_range(values).all():
+            bad = values[~self.in_range(values)].ravel()[0]
+            raise ValueError(f"{bad!r} is outside what {self.encoding} writes (|exponent| <= {self.max_exponent})")
+        mantissa, exponent = to_mantissa_exponent(values)
+        e_index = exponent + self.max_exponent
+        if self.encoding == "FP15":
+            return ((e_index * 1999) + mantissa + 999)[..., None]
+        if self.encoding == "B1999":
+            return np.stack([mantissa + 999, 1999 + e_index], axis=-1)
+        sign = (mantissa < 0).astype(np.int64)
+        size = np.abs(mantissa)
+        if self.encoding == "P1000":
+            return np.stack([sign, 2 + size, 1002 + e_index], axis=-1)
+        digits = [(size // 10**k) % 10 for k in range(DIGITS - 1, -1, -1)]
+        return np.stack([sign, *(2 + d for d in digits), 12 + e_index], axis=-1)
+
+    def encode(self, value: float) -> list[str]:
+        """The tokens of one number (the scalar form, the specification of `token_indices`)."""
+        return [self.tokens[i] for i in self.token_indices(np.array([value]))[0]]
+
+    # --- tokens -> numbers ---------------------------------------------------------------------------
+    def read_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per token index: its role in a number (0.. per_number - 1, or -1) and its value in that role."""
+        n = len(self.tokens)
+        role, value = np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        e = self.max_exponent
+        if self.encoding == "FP15":
+            k = np.arange(n)
+            role[:] = 0
+            value[:] = k  # decoded below from the index
+            return role, value
+        if self.encoding == "B1999":
+            role[:1999], value[:1999] = 0, np.arange(-999, 1000)
+            role[1999:], value[1999:] = 1, np.arange(-e, e + 1)
+            return role, value
+        role[:2], value[:2] = 0, [1, -1]
+        if self.encoding == "P1000":
+            role[2:1002], value[2:1002] = 1, np.arange(1000)
+            role[1002:], value[1002:] = 2, np.arange(-e, e + 1)
+            return role, value
+        role[2:12], value[2:12] = -2, np.arange(10)  # a digit: roles 1..3 by position
+        role[12:], value[12:] = 4, np.arange(-e, e + 1)
+        return role, value
+
+    def decode_indices(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Numbers from token indices grouped by number, shape (..., per_number) -> values (...), and whether
+        each group is a well-formed number (a wrong token in a place is malformed)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        n = len(self.tokens)
+        inside = (indices >= 0) & (indices < n)
+        safe = np.where(inside, indices, 0)
+        role, value = self.read_table()
+        r, v = role[safe], value[safe]
+        if self.encoding == "FP15":
+            mantissa, exponent = v[..., 0] % 1999 - 999, v[..., 0] // 1999 - self.max_exponent
+            valid = inside[..., 0]
+        elif self.encoding == "B1999":
+            mantissa, exponent = v[..., 0], v[..., 1]
+            valid = inside.all(axis=-1) & (r[..., 0] == 0) & (r[..., 1] == 1)
+        elif self.encoding == "P1000":
+            mantissa, exponent = v[..., 0] * v[..., 1], v[..., 2]
+            valid = inside.all(axis=-1) & (r[..., 0] == 0) & (r[..., 1] == 1) & (r[..., 2] == 2)
+        else:
+            size = v[..., 1] * 100 + v[..., 2] * 10 + v[..., 3]
+            mantissa, exponent = v[..., 0] * size, v[..., 4]
+            digits = (r[..., 1:4] == -2).all(axis=-1)
+            valid = inside.all(axis=-1) & (r[..., 0] == 0) & digits & (r[..., 4] == 4)
+        values = mantissa.astype(np.float64) * 10.0 ** exponent.astype(np.float64)
+        return np.where(valid, values, np.nan), valid
+
+    def decode(self, tokens: list[str]) -> float:
+        """One number from its tokens; ValueError when they are not one well-formed number."""
+        lookup = {token: i for i, token in enumerate(self.tokens)}
+        if len(tokens) != self.per_number or any(t not in lookup for t in tokens):
+            raise ValueError(f"{tokens} is not one {self.encoding} number ({self.per_number} tokens)")
+        values, valid = self.decode_indices(np.array([[lookup[t] for t in tokens]]))
+        if not valid[0]:
+            raise ValueError(f"{tokens} is not a well-formed {self.encoding} number")
+        return float(values[0])
