@@ -32,7 +32,7 @@ class KnownAnswers(Seq2SeqModule):
         _, target = self.task.encode({"a": values, "b": values})  # gcd(v, v) = v: the target encodes v
         hypotheses = target[:, 1:]
         correct = self.task.score(problems, hypotheses)
-        return {"problems": problems, "hypotheses": hypotheses, "correct": correct, "failures": {}}
+        return {"problems": problems, "hypotheses": hypotheses, "correct": correct, "outcomes": {}}
 
 
 def known_model(data, ones=()):

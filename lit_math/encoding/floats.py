@@ -64,21 +64,30 @@ class FloatCodec:
         return [f"F{m}E{k}" for k in range(-e, e + 1) for m in range(-999, 1000)]
 
     # --- numbers -> tokens ---------------------------------------------------------------------------
-    def in_range(self, values: np.ndarray) -> np.ndarray:
-        """Which values can be written: finite, with an exponent in range (after rounding)."""
+    def _parts(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mantissas, exponents, and which values can be written (finite, exponent in range)."""
         values = np.asarray(values, dtype=np.float64)
         finite = np.isfinite(values)
-        _, exponent = to_mantissa_exponent(np.where(finite, values, 0.0))
-        return finite & (np.abs(exponent) <= self.max_exponent)
+        mantissa, exponent = to_mantissa_exponent(np.where(finite, values, 0.0))
+        return mantissa, exponent, finite & (np.abs(exponent) <= self.max_exponent)
+
+    def in_range(self, values: np.ndarray) -> np.ndarray:
+        """Which values can be written: finite, with an exponent in range (after rounding)."""
+        return self._parts(values)[2]
+
+    def rounded(self, values: np.ndarray) -> np.ndarray:
+        """The values as this encoding writes them (three significant digits), NaN where it cannot."""
+        mantissa, exponent, ok = self._parts(values)
+        return np.where(ok, mantissa * 10.0 ** exponent.astype(np.float64), np.nan)
 
     def token_indices(self, values: np.ndarray) -> np.ndarray:
         """Indices into `tokens` of each number's tokens: shape values.shape + (per_number,).
         Values out of range raise ValueError (callers reject such examples first, with `in_range`)."""
         values = np.asarray(values, dtype=np.float64)
-        if not self.in_range(values).all():
-            bad = values[~self.in_range(values)].ravel()[0]
+        mantissa, exponent, ok = self._parts(values)
+        if not ok.all():
+            bad = values[~ok].ravel()[0]
             raise ValueError(f"{bad!r} is outside what {self.encoding} writes (|exponent| <= {self.max_exponent})")
-        mantissa, exponent = to_mantissa_exponent(values)
         e_index = exponent + self.max_exponent
         if self.encoding == "FP15":
             return ((e_index * 1999) + mantissa + 999)[..., None]

@@ -33,6 +33,11 @@ def lr_factor(step: int, warmup_steps: int, schedule: str, total_steps: int) -> 
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def _metric_key(eval_set: str, kind: str) -> str:
+    """A ModuleDict key for a set's outcome share (keys may not hold dots, as in acc@0.5pct)."""
+    return f"{eval_set}__{kind}".replace(".", "_")
+
+
 class TaskMismatch(ConfigError):
     """A checkpoint whose network does not fit the data: another vocabulary or other sequence lengths."""
 
@@ -119,7 +124,7 @@ class Seq2SeqModule(L.LightningModule):
         self.eval_set_names: list[str] = []
         self.accuracy = torch.nn.ModuleDict()
         self.accuracy_in_beam = torch.nn.ModuleDict()
-        self.failure_shares = torch.nn.ModuleDict()
+        self.outcome_shares = torch.nn.ModuleDict()
 
     # --- training ------------------------------------------------------------------------------------
     def loss(self, batch: dict[str, Any]) -> Tensor:
@@ -152,8 +157,8 @@ class Seq2SeqModule(L.LightningModule):
         self.eval_set_names = names
         self.accuracy = torch.nn.ModuleDict({name: MeanMetric() for name in names})
         self.accuracy_in_beam = torch.nn.ModuleDict({name: MeanMetric() for name in names})
-        self.failure_shares = torch.nn.ModuleDict(
-            {f"{name}__{kind}": MeanMetric() for name in names for kind in self.task.failure_kinds}
+        self.outcome_shares = torch.nn.ModuleDict(
+            {_metric_key(name, kind): MeanMetric() for name in names for kind in self.task.outcome_kinds}
         )
 
     def decode(self, source: Tensor, beam_size: int) -> np.ndarray:
@@ -168,8 +173,8 @@ class Seq2SeqModule(L.LightningModule):
 
     def answer(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Answers to a batch, scored by the task, in numpy: the problems, the best hypothesis (ids), whether it
-        is right and, if not, of which failure kind (`failures`, a mask per kind), and with a beam every
-        hypothesis (`beams`, best first) and whether any is right."""
+        is right, the task's other outcomes (`outcomes`, a mask per kind: failure kinds, stricter tolerances),
+        and with a beam every hypothesis (`beams`, best first) and whether any is right."""
         hp = self.hparams
         problems = {name: values.cpu().numpy() for name, values in batch["problems"].items()}
         beams = self.decode(batch["source"], hp.beam_size)
@@ -179,7 +184,7 @@ class Seq2SeqModule(L.LightningModule):
             "problems": problems,
             "hypotheses": beams[:, 0],
             "correct": correct[:, 0],
-            "failures": judged[0][1],
+            "outcomes": judged[0][1],
             "beams": beams,
             "correct_in_beam": correct.any(axis=1),
         }
@@ -203,8 +208,8 @@ class Seq2SeqModule(L.LightningModule):
             in_beam = self.accuracy_in_beam[name]
             in_beam.update(torch.as_tensor(answers["correct_in_beam"], dtype=torch.float32, device=self.device))
             self.log(f"{stage}/{name}/acc@{self.hparams.beam_size}", in_beam, batch_size=size, add_dataloader_idx=False)
-        for kind, mask in answers["failures"].items():
-            share = self.failure_shares[f"{name}__{kind}"]
+        for kind, mask in answers["outcomes"].items():
+            share = self.outcome_shares[_metric_key(name, kind)]
             share.update(torch.as_tensor(mask, dtype=torch.float32, device=self.device))
             self.log(f"{stage}/{name}/{kind}", share, batch_size=size, add_dataloader_idx=False)
         self.log(f"{stage}/{name}/loss", self.loss(batch), batch_size=size, add_dataloader_idx=False, sync_dist=True)

@@ -6,9 +6,10 @@ from lit_math.errors import ConfigError
 from lit_math.tasks.base import Problems, Task, take
 from lit_math.tasks.gcd import GCDTask
 from lit_math.tasks.integration import IntegrationTask
+from lit_math.tasks.linalg import LinearAlgebraTask
 from lit_math.tasks.ode import ODETask
 
-TASKS: dict[str, type[Task]] = {task.family: task for task in (GCDTask, IntegrationTask, ODETask)}
+TASKS: dict[str, type[Task]] = {task.family: task for task in (GCDTask, IntegrationTask, LinearAlgebraTask, ODETask)}
 
 
 def build_task(config: dict[str, Any]) -> Task:
@@ -20,4 +21,14 @@ def build_task(config: dict[str, Any]) -> Task:
     return TASKS[family](**config)
 
 
-__all__ = ["TASKS", "GCDTask", "IntegrationTask", "ODETask", "Problems", "Task", "build_task", "take"]
+__all__ = [
+    "TASKS",
+    "GCDTask",
+    "IntegrationTask",
+    "LinearAlgebraTask",
+    "ODETask",
+    "Problems",
+    "Task",
+    "build_task",
+    "take",
+]

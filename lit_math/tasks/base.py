@@ -25,8 +25,9 @@ class Task(ABC):
     """Longest encoded answer, begin- and end-of-sequence included: sizes the decoder and generation."""
     distinct_in_batch: ClassVar[bool] = False
     """Whether a training batch must not hold one problem twice (the symbolic papers deduplicate their data)."""
-    failure_kinds: ClassVar[tuple[str, ...]] = ()
-    """Kinds of wrong answers that `judge` tells apart (e.g. malformed, timeout), logged as shares."""
+    outcome_kinds: ClassVar[tuple[str, ...]] = ()
+    """Named outcomes that `judge` reports besides correctness (kinds of failure such as malformed or timeout,
+    accuracy at stricter tolerances), logged as shares."""
 
     @abstractmethod
     def config(self) -> dict[str, Any]:
@@ -49,7 +50,7 @@ class Task(ABC):
         """Boolean correctness of generated ids (without BOS); a malformed hypothesis is wrong, never an error."""
 
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """`score`, plus a boolean mask per failure kind (one scoring pass for both)."""
+        """`score`, plus a boolean mask per outcome kind (one scoring pass for both)."""
         return self.score(problems, hypotheses), {}
 
     @abstractmethod

@@ -157,7 +157,7 @@ class SymbolicTask(Task):
     distinct_in_batch: ClassVar[bool] = True
     equations: ClassVar[bool] = False
     """Whether a typed problem may be an equation `lhs = rhs` (read as lhs - rhs = 0)."""
-    failure_kinds: ClassVar[tuple[str, ...]] = (Verdict.MALFORMED.value, Verdict.TIMEOUT.value, Verdict.ERROR.value)
+    outcome_kinds: ClassVar[tuple[str, ...]] = (Verdict.MALFORMED.value, Verdict.TIMEOUT.value, Verdict.ERROR.value)
 
     def __post_init__(self) -> None:
         check_int("max_len", self.max_len, 4, 4096)
@@ -266,7 +266,7 @@ class SymbolicTask(Task):
 
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         verdicts = np.array([v.value for v in self.verdicts(problems, hypotheses)])
-        return verdicts == Verdict.CORRECT.value, {kind: verdicts == kind for kind in self.failure_kinds}
+        return verdicts == Verdict.CORRECT.value, {kind: verdicts == kind for kind in self.outcome_kinds}
 
     def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
         return self.judge(problems, hypotheses)[0]

@@ -1,0 +1,131 @@
+"""The linear-algebra family: answers against numpy, metrics that cannot be fooled, eigenvalue laws, Haar Q."""
+
+import numpy as np
+import pytest
+
+from lit_math.data import LinearAlgebraDataModule
+from lit_math.errors import ConfigError
+from lit_math.tasks.linalg import EIGEN_DISTRIBUTIONS, OPERATIONS, LinearAlgebraTask, haar_orthogonal
+
+
+def task(operation, **knobs):
+    return LinearAlgebraTask(operation=operation, **{"rows": 4, **knobs})
+
+
+def reference(t, problems):
+    """The tokens of the reference answer, as a model would generate them (no BOS)."""
+    return t.encode(problems)[1][:, 1:]
+
+
+def written(t, parts):
+    """Hypothesis ids for answer parts given as arrays (what a model answering `parts` generates)."""
+    ids = t._write(parts, t.target_codec, t.target_ids)
+    return np.concatenate([ids, np.full((len(ids), 1), 2)], axis=1)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_answers_are_numpys_and_the_reference_scores_right(operation):
+    rectangular = operation in ("transpose", "add", "matmul", "matvec", "singular_values", "svd")
+    t = task(operation, cols=3 if rectangular else None)
+    problems = t.sample(np.random.default_rng(0), 50)
+    m = problems["matrix"]
+    expected = {
+        "transpose": lambda: m.transpose(0, 2, 1),
+        "add": lambda: m + problems["other"],
+        "matmul": lambda: np.stack([a @ b for a, b in zip(m, problems["other"], strict=True)]),
+        "matvec": lambda: np.stack([a @ v for a, v in zip(m, problems["other"], strict=True)]),
+        "eigenvalues": lambda: np.stack([np.sort(np.linalg.eigvals(a).real)[::-1] for a in m]),
+        "singular_values": lambda: np.stack([np.linalg.svd(a, compute_uv=False) for a in m]),
+        "inverse": lambda: np.stack([np.linalg.inv(a) for a in m]),
+    }
+    if operation in expected:
+        assert np.allclose(t.answers(problems)[0], expected[operation]())
+    assert t.score(problems, reference(t, problems)).all()  # kept problems are answerable within tolerance
+    source, target = t.encode(problems)
+    assert source.shape[1] <= t.max_source_len and target.shape[1] <= t.max_target_len
+
+
+def test_decompositions_are_checked_by_what_makes_them_right():
+    t = task("eigendecomposition")
+    problems = t.sample(np.random.default_rng(1), 40)
+    values, vectors = t.answers(problems)
+    order = np.random.default_rng(2).permutation(4)
+    assert t.score(problems, written(t, [values[:, order], vectors[:, :, order]])).all()  # pairs in any order
+    assert t.score(problems, written(t, [values, -vectors])).all()  # vectors up to sign
+    assert not t.score(problems, written(t, [np.zeros_like(values), np.zeros_like(vectors)])).any()
+    assert not t.score(problems, written(t, [values / 4, 2 * vectors])).any()  # rebuilds M, vectors not unit
+    skewed = vectors + 0.3 * vectors[:, :, [1, 0, 3, 2]]  # not orthogonal
+    assert not t.score(problems, written(t, [values, skewed])).any()
+    svd = task("svd", cols=3)
+    problems = svd.sample(np.random.default_rng(3), 40)
+    s, u, v = svd.answers(problems)
+    assert svd.score(problems, written(svd, [s, u, v])).all()
+    assert not svd.score(problems, written(svd, [np.zeros_like(s), np.zeros_like(u), np.zeros_like(v)])).any()
+
+
+def test_an_inverse_is_judged_by_its_residual():
+    t = task("inverse")
+    problems = t.sample(np.random.default_rng(4), 40)
+    inverse = t.answers(problems)[0]
+    assert t.score(problems, written(t, [inverse])).all()
+    assert not t.score(problems, written(t, [2 * inverse])).any()
+    assert not t.score(problems, written(t, [np.zeros_like(inverse)])).any()
+
+
+def test_malformed_answers_are_wrong_and_counted():
+    t = task("transpose")
+    problems = t.sample(np.random.default_rng(5), 8)
+    answer = reference(t, problems)
+    broken = answer.copy()
+    broken[:, 0] = t.dim_ids[2]  # V3 for a 4x4 answer
+    short = answer[:, :-3]
+    tripled = {name: np.concatenate([values] * 3) for name, values in problems.items()}  # answer included
+    correct, outcomes = t.judge(tripled, np.concatenate([answer, broken, np.pad(short, ((0, 0), (0, 3)))]))
+    assert correct.tolist() == [True] * 8 + [False] * 16
+    assert outcomes["malformed"].tolist() == [False] * 8 + [True] * 16
+
+
+@pytest.mark.parametrize("law", EIGEN_DISTRIBUTIONS)
+def test_eigenvalue_laws_share_the_wigner_second_moment(law):
+    t = task("eigenvalues", rows=5, eigen_distribution=law)
+    matrices = t.symmetric(np.random.default_rng(6), 4000)
+    spectrum = np.linalg.eigvalsh(matrices).ravel()
+    assert np.mean(spectrum**2) == pytest.approx(5 * 10**2 / 3, rel=0.04)
+    if law.startswith("positive"):
+        assert spectrum.min() > -1e-9
+
+
+@pytest.mark.parametrize("law,kurtosis", [("uniform", -1.2), ("gaussian", 0.0), ("laplace", 3.0)])
+def test_eigenvalue_laws_have_their_shape(law, kurtosis):
+    t = task("eigenvalues", rows=5, eigen_distribution=law)
+    rng = np.random.default_rng(7)
+    drawn = t.eigenvalues_of_law(rng, 20000).ravel()
+    assert np.mean(drawn**4) / np.mean(drawn**2) ** 2 - 3 == pytest.approx(kurtosis, abs=0.25)
+    matrices = t.symmetric(np.random.default_rng(8), 50)  # Q D Q^T has exactly the drawn eigenvalues
+    again = np.random.default_rng(8)
+    haar_orthogonal(again, 50, 5)
+    drawn = t.eigenvalues_of_law(again, 50)
+    assert np.allclose(np.linalg.eigvalsh(matrices), np.sort(drawn, axis=1))
+
+
+def test_q_is_haar_not_merely_orthogonal():
+    """For Haar Q in O(3), an entry is uniform on [-1, 1]; QR without the sign fix is not."""
+    q = haar_orthogonal(np.random.default_rng(9), 20000, 3)
+    assert np.allclose(q @ q.transpose(0, 2, 1), np.eye(3), atol=1e-12)
+    entry = np.sort(q[:, 0, 0])
+    ks = np.max(np.abs(np.arange(1, len(entry) + 1) / len(entry) - (entry + 1) / 2))
+    assert ks < 0.015  # Kolmogorov-Smirnov distance to uniform; the 1% critical value is 0.0115
+    raw, _ = np.linalg.qr(np.random.default_rng(9).standard_normal((20000, 3, 3)))
+    raw_entry = np.sort(raw[:, 0, 0])
+    assert np.max(np.abs(np.arange(1, 20001) / 20000 - (raw_entry + 1) / 2)) > 0.1
+
+
+def test_bad_knobs_are_named():
+    with pytest.raises(ConfigError, match="operation must be one of transpose, add"):
+        LinearAlgebraDataModule(operation="determinant")
+    with pytest.raises(ConfigError, match="needs square matrices; got 4x3"):
+        LinearAlgebraDataModule(operation="inverse", size=4, cols=3)
+    with pytest.raises(ConfigError, match="eigen_distribution must be one of semicircle"):
+        LinearAlgebraDataModule(operation="eigenvalues", eigen_distribution="cauchy")
+    with pytest.raises(ConfigError, match="encoding must be one of P10, P1000, B1999, FP15"):
+        LinearAlgebraDataModule(encoding="P100")
