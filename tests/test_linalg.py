@@ -3,9 +3,13 @@
 import numpy as np
 import pytest
 
+from lit_math.callbacks import ErrorAnalysis
 from lit_math.data import LinearAlgebraDataModule
 from lit_math.errors import ConfigError
+from lit_math.model import Seq2SeqModule
 from lit_math.tasks.linalg import EIGEN_DISTRIBUTIONS, OPERATIONS, LinearAlgebraTask, haar_orthogonal
+
+from .helpers import TINY_MODEL, trainer
 
 
 def task(operation, **knobs):
@@ -129,3 +133,45 @@ def test_bad_knobs_are_named():
         LinearAlgebraDataModule(operation="eigenvalues", eigen_distribution="cauchy")
     with pytest.raises(ConfigError, match="encoding must be one of P10, P1000, B1999, FP15"):
         LinearAlgebraDataModule(encoding="P100")
+
+
+def test_eigendecomposition_errors_are_diagnosed():
+    t = task("eigendecomposition")
+    problems = t.sample(np.random.default_rng(10), 30)
+    values, vectors = t.answers(problems)
+    checks = {
+        "right": ([values, vectors], (True, True, True)),
+        "values only": ([values, 3 * vectors], (True, False, True)),  # scaled: not unit, still orthogonal
+        "vectors only": ([values + 5, vectors], (False, True, True)),
+        "nothing": ([np.zeros_like(values), np.ones_like(vectors)], (False, False, False)),
+    }
+    for name, (parts, expected) in checks.items():
+        _, outcomes = t.judge(problems, written(t, parts))
+        got = tuple(bool(outcomes[k].all()) for k in ("values_right", "unit_norm", "orthogonal"))
+        assert got == expected, name
+    assert set(task("transpose").outcome_kinds) == {"acc@2pct", "acc@1pct", "acc@0.5pct", "malformed"}
+
+
+class HalfRight(Seq2SeqModule):
+    """Answers every other problem right, the others with vectors scaled by 3 (eigenvalues right, not unit)."""
+
+    def answer(self, batch):
+        problems = {name: values.cpu().numpy() for name, values in batch["problems"].items()}
+        values, vectors = self.task.answer_parts(problems)
+        scale = np.where(np.arange(len(values)) % 2 == 0, 1.0, 3.0)[:, None, None]
+        hypotheses = written(self.task, [values, vectors * scale])
+        correct, outcomes = self.task.judge(problems, hypotheses)
+        return {"problems": problems, "hypotheses": hypotheses, "correct": correct, "outcomes": outcomes}
+
+
+def test_error_analysis_reports_what_wrong_answers_get_right(tmp_path):
+    data = LinearAlgebraDataModule(operation="eigendecomposition", size=3, eval_size=64, batch_size=16)
+    module = HalfRight(task=data.task_config, **TINY_MODEL)
+    analysis = ErrorAnalysis()
+    results = trainer(tmp_path, callbacks=[analysis]).validate(module, data, verbose=False)[0]
+    assert analysis.among_errors["valid"] == {
+        "acc@2pct": 0.0, "acc@1pct": 0.0, "acc@0.5pct": 0.0, "malformed": 0.0,
+        "values_right": 1.0, "unit_norm": 0.0, "orthogonal": 1.0,
+    }  # fmt: skip
+    assert sum(analysis.accuracy_by_class["valid"].values()) > 0 and results["val/valid/acc"] == 0.5
+    assert results["analysis/valid/among_errors/values_right"] == 1.0

@@ -46,6 +46,8 @@ COEFFICIENTS: tuple[str, ...] = ("uniform", "gaussian")
 TOLERANCES: tuple[float, ...] = (0.05, 0.02, 0.01, 0.005)
 """The tolerances of the paper's tables: `acc` is at `tolerance`, the others are logged as acc@<t>pct."""
 MAX_RESAMPLING_ROUNDS = 100
+DIAGNOSES = ("values_right", "unit_norm", "orthogonal")
+"""What an eigendecomposition answer gets right, logged with the outcomes (ErrorAnalysis: among the errors)."""
 
 
 def haar_orthogonal(rng: np.random.Generator, batch: int, n: int) -> np.ndarray:
@@ -85,8 +87,6 @@ class LinearAlgebraTask(Task):
     noise: float = 0.0
     """Relative gaussian noise on the input entries (the target is that of the clean matrix)."""
     tolerance: float = 0.05
-
-    outcome_kinds: ClassVar[tuple[str, ...]] = (*(f"acc@{t * 100:g}pct" for t in TOLERANCES[1:]), "malformed")
 
     def __post_init__(self) -> None:
         check_choice("operation", self.operation, OPERATIONS)
@@ -342,10 +342,32 @@ class LinearAlgebraTask(Task):
         gram = vectors.transpose(0, 2, 1) @ vectors
         return np.abs(gram - np.eye(k)).sum(axis=(1, 2)) / k
 
+    @property
+    def outcome_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        kinds = (*(f"acc@{t * 100:g}pct" for t in TOLERANCES[1:]), "malformed")
+        return (*kinds, *DIAGNOSES) if self.operation == "eigendecomposition" else kinds
+
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         error, valid = self.errors(problems, hypotheses)
         kinds = {f"acc@{t * 100:g}pct": error <= t for t in TOLERANCES[1:]}
+        if self.operation == "eigendecomposition":
+            kinds.update(self.diagnose(problems, hypotheses))
         return error <= self.tolerance, {**kinds, "malformed": ~valid}
+
+    def diagnose(self, problems: Problems, hypotheses: np.ndarray) -> dict[str, np.ndarray]:
+        """What an eigendecomposition gets right (Charton 2022, "What is my math transformer doing?"): the
+        eigenvalues (in any order), unit-norm vectors, orthogonal vectors, each within the tolerance."""
+        (values, vectors), valid = self.read(hypotheses)
+        true_values = self.answer_parts(problems)[0]
+        tol = self.tolerance
+        with np.errstate(all="ignore"):
+            values_right = relative_l1(np.sort(values, axis=1), np.sort(true_values, axis=1)) <= tol
+            norms = np.linalg.norm(vectors, axis=1)
+            unit = np.abs(norms - 1).max(axis=1) <= tol
+            unit_vectors = vectors / norms[:, None, :]
+            gram = unit_vectors.transpose(0, 2, 1) @ unit_vectors
+            orthogonal = np.abs(gram - np.eye(self.rows)).max(axis=(1, 2)) <= tol
+        return {"values_right": valid & values_right, "unit_norm": valid & unit, "orthogonal": valid & orthogonal}
 
     def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
         return self.errors(problems, hypotheses)[0] <= self.tolerance
