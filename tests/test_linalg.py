@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from lit_math.callbacks import ErrorAnalysis
 from lit_math.data import LinearAlgebraDataModule
@@ -207,3 +208,29 @@ def test_a_small_model_learns_to_transpose_3x3_matrices(tmp_path):
     fit = trainer(tmp_path, max_epochs=2, gradient_clip_val=1.0)
     fit.fit(module, data)
     assert float(fit.callback_metrics["val/valid/acc"]) > 0.95
+
+
+def test_answers_fp15_cannot_write_are_drawn_again_and_counted():
+    t = task("matmul", input_encoding="FP15", output_encoding="FP15", max_exponent=2, bound=30.0)
+    problems = t.sample(np.random.default_rng(11), 200)  # FP15 with |exponent| <= 2 writes 1.00 to 99,900 only
+    assert t.target_codec.in_range(problems["answer"]).all() and t.source_codec.in_range(problems["matrix"]).all()
+    assert problems["rejected"].sum() > 0 and problems["rejected"].shape == (200, 1)
+
+
+def test_cross_eval_across_eigenvalue_laws(tmp_path, capsys):
+    from lit_math.cross_eval import main as cross_eval
+
+    data = LinearAlgebraDataModule(operation="eigenvalues", size=3, eval_size=32, epoch_size=256, batch_size=32)
+    fit = trainer(tmp_path, max_epochs=1, limit_val_batches=0)
+    fit.fit(Seq2SeqModule(task=data.task_config, **TINY_MODEL), data)
+    fit.save_checkpoint(tmp_path / "semicircle.ckpt")
+    configs = []
+    for law in ("semicircle", "laplace", "positive"):
+        spec = {"operation": "eigenvalues", "size": 3, "eval_size": 32, "eigen_distribution": law}
+        (tmp_path / f"{law}.yaml").write_text(
+            yaml.safe_dump({"data": {"class_path": "lit_math.data.LinearAlgebraDataModule", "init_args": spec}})
+        )
+        configs += ["--data", str(tmp_path / f"{law}.yaml")]
+    assert cross_eval(["--ckpt", str(tmp_path / "semicircle.ckpt"), *configs, "--accelerator", "cpu"]) == 0
+    header = capsys.readouterr().out.strip().splitlines()[-3]
+    assert all(f"{law}/valid" in header for law in ("semicircle", "laplace", "positive"))

@@ -6,12 +6,11 @@ from typing import Any
 
 import lightning as L
 
-from lit_math.tasks.symbolic import REJECTIONS
-
 
 class GenerationStats(L.Callback):
     """Logs `data/rejected/<reason>`: rejected attempts per kept example in each training batch, for the
-    families whose generator rejects (symbolic ones: timeouts, unevaluated integrals, too long, ...).
+    families whose generator rejects (`Task.rejection_kinds`: symbolic timeouts, unevaluated integrals, too
+    long, ...; linear-algebra answers the encoding cannot write).
 
     The counts travel inside the batch, so they are right whichever dataloader worker made it.
     """
@@ -24,5 +23,5 @@ class GenerationStats(L.Callback):
             return
         per_example = rejected.float().mean(dim=0)
         size = rejected.shape[0]
-        for reason, value in zip(REJECTIONS, per_example, strict=True):
-            pl_module.log(f"data/rejected/{reason.value}", value, on_step=True, on_epoch=False, batch_size=size)
+        for reason, value in zip(pl_module.task.rejection_kinds, per_example, strict=True):
+            pl_module.log(f"data/rejected/{reason}", value, on_step=True, on_epoch=False, batch_size=size)

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from lit_math.data.stream import HeldOut, TrainingStream, repeats
 from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Task, build_task
-from lit_math.tasks.symbolic import IDS, REJECTIONS, token_key
+from lit_math.tasks.symbolic import IDS, token_key
 
 MANIFEST = "manifest.json"
 FORMAT = "lit-math corpus 1: shard-NNNNN.txt, one example per line, problem tokens TAB solution tokens"
@@ -77,7 +77,7 @@ def _write_shard(index: int) -> dict[str, int]:
     lines = [f"{' '.join(words(s))}\t{' '.join(words(t))}\n" for s, t in zip(source, target, strict=True)]
     rejected = problems.get("rejected", np.zeros((1, 0))).sum(axis=0).tolist()
     stats = {"examples": len(lines), "seconds": time.perf_counter() - started}
-    stats.update({r.value: int(c) for r, c in zip(REJECTIONS, rejected, strict=False)})
+    stats.update({kind: int(c) for kind, c in zip(task.rejection_kinds, rejected, strict=True)})
     path = shard_path(job.directory, index)
     write_atomically(path.with_suffix(".json"), json.dumps(stats))
     write_atomically(path, "".join(lines))  # last: a shard exists only complete, with its statistics
@@ -226,7 +226,8 @@ class Corpus:
         return [p[po[i] : po[i + 1]] for i in index], [s[so[i] : so[i + 1]] for i in index]
 
     def describe(self) -> str:
-        rejected = {r.value: int(self.stats.get(r.value, 0)) for r in REJECTIONS if self.stats.get(r.value)}
+        counts = {k: v for k, v in self.stats.items() if k not in ("shards", "of", "examples", "seconds")}
+        rejected = {kind: int(count) for kind, count in counts.items() if count}
         return (
             f"corpus {self.directory}: {len(self)} examples ({self.lines} lines, {self.duplicates} duplicate and "
             f"{self.held_out} held-out problems removed); generation rejected {rejected}"

@@ -23,6 +23,9 @@ class Task(ABC):
     """Longest encoded problem, end-of-sequence included: sizes the encoder's positions."""
     max_target_len: int
     """Longest encoded answer, begin- and end-of-sequence included: sizes the decoder and generation."""
+    rejection_kinds: ClassVar[tuple[str, ...]] = ()
+    """Why the generator rejects attempts; a task that has some returns, with its problems, `rejected`: per
+    kept problem, the attempts rejected before it, one column per kind (logged by GenerationStats)."""
     distinct_in_batch: ClassVar[bool] = False
     """Whether a training batch must not hold one problem twice (the symbolic papers deduplicate their data)."""
     outcome_kinds: ClassVar[tuple[str, ...]] = ()

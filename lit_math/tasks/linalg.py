@@ -216,13 +216,18 @@ class LinearAlgebraTask(Task):
     def _rounded(self, values: np.ndarray) -> np.ndarray:
         return self.source_codec.rounded(np.clip(values, -1e90, 1e90))
 
+    rejection_kinds: ClassVar[tuple[str, ...]] = ("not_writable",)
+
     def sample(self, rng: np.random.Generator, n: int) -> Problems:
-        """`n` problems whose inputs and answers the encodings can write (others are drawn again)."""
+        """`n` problems whose answers the encoding can write and pass the tolerance as written (others are drawn
+        again, and counted in `rejected`)."""
         problems = self._draw(rng, n)
+        rejected = np.zeros((n, 1), dtype=np.int32)
         for _ in range(MAX_RESAMPLING_ROUNDS):
             bad = np.flatnonzero(~self.writable(problems))
             if not len(bad):
-                return problems
+                return {**problems, "rejected": rejected}
+            rejected[bad] += 1
             fresh = self._draw(rng, len(bad))
             for name in problems:
                 problems[name][bad] = fresh[name]
@@ -232,10 +237,13 @@ class LinearAlgebraTask(Task):
         )
 
     def writable(self, problems: Problems) -> np.ndarray:
-        """Which problems can be kept: the encodings write their answers, and the answer as written (three
-        digits) passes the tolerance, so that a perfect model scores 100% (an inverse of a badly conditioned
-        matrix, rounded, leaves a residual M P - I far over 5%)."""
+        """Which problems can be kept: the encodings write their inputs and answers, and the answer as written
+        (three digits) passes the tolerance, so that a perfect model scores 100% (an inverse of a badly
+        conditioned matrix, rounded, leaves a residual M P - I far over 5%)."""
         ok = self.target_codec.in_range(problems["answer"]).all(axis=1)
+        for name in ("matrix", "other"):  # inputs the source encoding cannot write were rounded to NaN
+            if name in problems:
+                ok &= np.isfinite(problems[name].reshape(len(ok), -1)).all(axis=1)
         if ok.any() and self.operation in ("eigendecomposition", "svd", "inverse"):  # rounding may break them
             kept = {name: values[ok] for name, values in problems.items()}
             ok[ok] = self.score(kept, self.encode(kept)[1][:, 1:])

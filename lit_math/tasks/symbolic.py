@@ -154,6 +154,7 @@ class SymbolicTask(Task):
     """Symbols of the codec (problems and answers share one vocabulary)."""
     leaves: ClassVar[tuple[str, ...]] = ("x",)
     """Variables the expression sampler puts at leaves."""
+    rejection_kinds: ClassVar[tuple[str, ...]] = tuple(r.value for r in REJECTIONS)
     distinct_in_batch: ClassVar[bool] = True
     equations: ClassVar[bool] = False
     """Whether a typed problem may be an equation `lhs = rhs` (read as lhs - rhs = 0)."""
