@@ -180,7 +180,9 @@ def test_error_analysis_reports_what_wrong_answers_get_right(tmp_path):
     assert results["analysis/valid/among_errors/values_right"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["transpose", "transpose_cpu", "eigenvalues", "eigenvalues_cpu"])
+@pytest.mark.parametrize(
+    "name", sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "configs/linalg").glob("*.yaml"))
+)
 def test_every_linalg_config_is_the_experiment_it_names(name):
     from lit_math.cli import build_cli
 
@@ -193,6 +195,8 @@ def test_every_linalg_config_is_the_experiment_it_names(name):
         assert layers == (6, 1, 512) and (t.input_encoding, t.output_encoding, t.rows) == ("FP15", "FP15", 5)
     if name == "transpose":
         assert layers == (1, 1, 512) and t.rows == 5
+    if name in ("inverse", "eigendecomposition"):
+        assert layers == (6, 1, 512) and (t.input_encoding, t.output_encoding) == ("FP15", "P1000")
 
 
 @pytest.mark.slow
