@@ -1,6 +1,6 @@
 """Linear-algebra generation + encoding throughput on one core, against a per-example baseline in the same run.
 
-    taskset -c 0 python3 bench/linalg_generation.py [--batches 300] [--batch-size 64]
+    taskset -c 1 python3 bench/linalg_generation.py [--batches 300] [--batch-size 64]
 
 lit_math's path is the real training stream for 5x5 symmetric eigenvalues in P1000 (Wigner matrices): seeded
 batch, sampling, rounding to three digits, eigenvalues, the writability check, held-out exclusion against a

@@ -68,6 +68,7 @@ def test_decompositions_are_checked_by_what_makes_them_right():
     s, u, v = svd.answers(problems)
     assert svd.score(problems, written(svd, [s, u, v])).all()
     assert not svd.score(problems, written(svd, [np.zeros_like(s), np.zeros_like(u), np.zeros_like(v)])).any()
+    assert not svd.score(problems, written(svd, [s / 4, 2 * u, 2 * v])).any()  # rebuilds M, vectors not unit
 
 
 def test_an_inverse_is_judged_by_its_residual():
@@ -119,12 +120,40 @@ def test_q_is_haar_not_merely_orthogonal():
     """For Haar Q in O(3), an entry is uniform on [-1, 1]; QR without the sign fix is not."""
     q = haar_orthogonal(np.random.default_rng(9), 20000, 3)
     assert np.allclose(q @ q.transpose(0, 2, 1), np.eye(3), atol=1e-12)
-    entry = np.sort(q[:, 0, 0])
-    ks = np.max(np.abs(np.arange(1, len(entry) + 1) / len(entry) - (entry + 1) / 2))
-    assert ks < 0.015  # Kolmogorov-Smirnov distance to uniform; the 1% critical value is 0.0115
+    for i in range(3):
+        for j in range(3):  # every entry, so a sign fix of one column only would not pass
+            entry = np.sort(q[:, i, j])
+            ks = np.max(np.abs(np.arange(1, len(entry) + 1) / len(entry) - (entry + 1) / 2))
+            assert ks < 0.015, (i, j)  # Kolmogorov-Smirnov distance to uniform; 1% critical value 0.0115
     raw, _ = np.linalg.qr(np.random.default_rng(9).standard_normal((20000, 3, 3)))
     raw_entry = np.sort(raw[:, 0, 0])
     assert np.max(np.abs(np.arange(1, 20001) / 20000 - (raw_entry + 1) / 2)) > 0.1
+
+
+def test_the_positive_law_is_the_folded_semicircle():
+    """|semicircle| of radius R = 2 sqrt(n) A / sqrt(3): CDF of |x| is that of R (2B - 1) folded, B ~ Beta(3/2, 3/2)."""
+    t = task("eigenvalues", rows=5, eigen_distribution="positive")
+    drawn = np.sort(t.eigenvalues_of_law(np.random.default_rng(12), 4000).ravel())
+    radius = 2 * np.sqrt(5 * 100 / 3)
+    u = np.clip(drawn / radius, 0, 1)  # folded semicircle CDF: (2/pi) (u sqrt(1 - u^2) + asin u)
+    cdf = (2 / np.pi) * (u * np.sqrt(1 - u**2) + np.arcsin(u))
+    assert drawn.max() <= radius and np.max(np.abs(np.arange(1, len(u) + 1) / len(u) - cdf)) < 0.01
+
+
+def test_noisy_symmetric_problems_stay_symmetric_and_bad_typed_problems_are_named():
+    t = task("eigenvalues", noise=0.05, eigen_distribution="laplace")
+    problems = t.sample(np.random.default_rng(13), 20)
+    assert np.array_equal(problems["matrix"], problems["matrix"].transpose(0, 2, 1))
+    assert not np.array_equal(problems["matrix"], problems["clean"])
+    inverse = task("inverse", rows=2)
+    with pytest.raises(ConfigError, match="cannot write"):
+        inverse.parse_problem(["1", "nan", "2", "3"])
+    with pytest.raises(ConfigError, match="outside what P1000 writes"):
+        inverse.parse_problem(["1", "2", "2", "4"])  # singular
+    with pytest.raises(ConfigError, match="reads 4 numbers"):
+        inverse.parse_problem(["1", "2"])
+    singular = {"matrix": np.array([[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]], [[2.0, 0.0], [0.0, 1.0]]])}
+    assert inverse.classes(singular).tolist()[1:] == [1000, 0]  # exactly singular: last, not with the best
 
 
 def test_bad_knobs_are_named():
@@ -173,9 +202,11 @@ def test_error_analysis_reports_what_wrong_answers_get_right(tmp_path):
     analysis = ErrorAnalysis()
     results = trainer(tmp_path, callbacks=[analysis]).validate(module, data, verbose=False)[0]
     assert analysis.among_errors["valid"] == {
-        "acc@2pct": 0.0, "acc@1pct": 0.0, "acc@0.5pct": 0.0, "malformed": 0.0,
-        "values_right": 1.0, "unit_norm": 0.0, "orthogonal": 1.0,
-    }  # fmt: skip
+        "malformed": 0.0,
+        "values_right": 1.0,
+        "unit_norm": 0.0,
+        "orthogonal": 1.0,
+    }
     assert sum(analysis.accuracy_by_class["valid"].values()) > 0 and results["val/valid/acc"] == 0.5
     assert results["analysis/valid/among_errors/values_right"] == 1.0
 

@@ -1,7 +1,8 @@
 """Where a model fails: accuracy by problem class, and what its wrong answers still get right.
 
 Classes are the task's own (`Task.classes`): decades of the condition number for linear algebra (how the
-accuracy of `inverse` falls with conditioning), the problem's length in tokens for the symbolic families.
+accuracy of `inverse` falls with conditioning, among the matrices whose rounded inverse passes the tolerance,
+the only ones kept), the problem's length in tokens for the symbolic families.
 Among wrong answers, the share of each of the task's outcome kinds: for an eigendecomposition, the answers
 whose eigenvalues are right, whose vectors are unit-norm, whose vectors are orthogonal (Charton 2022).
 """
@@ -31,7 +32,9 @@ class ErrorAnalysis(L.Callback):
         self._kinds: list[str] = []
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._sets, self._kinds = list(pl_module.eval_set_names), list(pl_module.task.outcome_kinds)
+        self._sets = list(pl_module.eval_set_names)
+        # accuracy at a stricter tolerance is never true of a wrong answer: not worth a curve among errors
+        self._kinds = [kind for kind in pl_module.task.outcome_kinds if not kind.startswith("acc@")]
         sets = len(self._sets)
         self._total = np.zeros((sets, self.max_class + 1), dtype=np.int64)
         self._right = np.zeros_like(self._total)

@@ -26,9 +26,12 @@ def to_mantissa_exponent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(values, dtype=np.float64)
     size = np.abs(values)
     nonzero = size > 0
+    if not np.isfinite(size).all():
+        raise ValueError("to_mantissa_exponent needs finite values (FloatCodec checks them first)")
     exponent = np.zeros(values.shape, dtype=np.int64)
     exponent[nonzero] = np.floor(np.log10(size[nonzero])).astype(np.int64) - (DIGITS - 1)
-    mantissa = np.rint(size / 10.0 ** exponent.astype(np.float64)).astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):  # subnormals: 10 ** -326 is 0, caught below as out of range
+        mantissa = np.nan_to_num(np.rint(size / 10.0 ** exponent.astype(np.float64)), posinf=0).astype(np.int64)
     carry = mantissa >= 10**DIGITS  # 999.6 rounds to 1000: one digit more
     mantissa[carry] //= 10
     exponent[carry] += 1

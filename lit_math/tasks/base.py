@@ -30,7 +30,7 @@ class Task(ABC):
     """Whether a training batch must not hold one problem twice (the symbolic papers deduplicate their data)."""
     outcome_kinds: ClassVar[tuple[str, ...]] = ()
     """Named outcomes that `judge` reports besides correctness (kinds of failure such as malformed or timeout,
-    accuracy at stricter tolerances), logged as shares."""
+    accuracy at stricter tolerances), logged as shares. Read it per instance: a task may make it a property."""
 
     @abstractmethod
     def config(self) -> dict[str, Any]:

@@ -54,7 +54,21 @@ def haar_orthogonal(rng: np.random.Generator, batch: int, n: int) -> np.ndarray:
     """Orthogonal matrices distributed by Haar measure: QR of a Gaussian matrix, with R's diagonal made
     positive (without that sign fix, QR's output is not Haar)."""
     q, r = np.linalg.qr(rng.standard_normal((batch, n, n)))
-    return q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
+    return q * np.where(np.diagonal(r, axis1=1, axis2=2) < 0, -1.0, 1.0)[:, None, :]
+
+
+def _inverses(m: np.ndarray) -> np.ndarray:
+    """Inverses, NaN for a singular matrix (then not writable, so drawn again) instead of failing the batch."""
+    try:
+        return np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        out = np.full_like(m, np.nan)
+        for i, matrix in enumerate(m):
+            try:
+                out[i] = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                pass
+        return out
 
 
 def relative_l1(hypothesis: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -182,7 +196,8 @@ class LinearAlgebraTask(Task):
             return np.triu(m) + np.triu(m, 1).transpose(0, 2, 1)
         q = haar_orthogonal(rng, batch, self.rows)
         d = self.eigenvalues_of_law(rng, batch)
-        return (q * d[:, None, :]) @ q.transpose(0, 2, 1)
+        m = (q * d[:, None, :]) @ q.transpose(0, 2, 1)
+        return (m + m.transpose(0, 2, 1)) / 2  # exactly symmetric, so rounding keeps it so
 
     def _draw(self, rng: np.random.Generator, n: int) -> Problems:
         if self.operation in SYMMETRIC:
@@ -195,7 +210,10 @@ class LinearAlgebraTask(Task):
         rounded = {name: self._rounded(values) for name, values in problems.items()}
         if self.noise > 0:  # the model reads noisy entries; the answer is that of the clean matrix
             rounded["clean"] = rounded["matrix"]
-            noisy = problems["matrix"] * (1 + self.noise * rng.standard_normal(problems["matrix"].shape))
+            noise = rng.standard_normal(problems["matrix"].shape)
+            if self.operation in SYMMETRIC:  # a symmetric problem stays symmetric
+                noise = (noise + noise.transpose(0, 2, 1)) / np.sqrt(2)
+            noisy = problems["matrix"] * (1 + self.noise * noise)
             rounded["matrix"] = self._rounded(noisy)
         return self.with_answer(rounded)
 
@@ -214,7 +232,7 @@ class LinearAlgebraTask(Task):
         return parts
 
     def _rounded(self, values: np.ndarray) -> np.ndarray:
-        return self.source_codec.rounded(np.clip(values, -1e90, 1e90))
+        return self.source_codec.rounded(values)
 
     rejection_kinds: ClassVar[tuple[str, ...]] = ("not_writable",)
 
@@ -272,7 +290,7 @@ class LinearAlgebraTask(Task):
         if op == "svd":
             u, s, vt = np.linalg.svd(m, full_matrices=False)
             return [s, u, vt.transpose(0, 2, 1)]
-        return [np.linalg.inv(m)]
+        return [_inverses(m)]
 
     def keys(self, problems: Problems) -> np.ndarray:
         rows = np.concatenate(
@@ -345,7 +363,7 @@ class LinearAlgebraTask(Task):
 
     @staticmethod
     def _orthonormality(vectors: np.ndarray) -> np.ndarray:
-        """Mean absolute entry of V^T V - I per column: 0 for orthonormal columns, 1 for zero vectors."""
+        """sum |V^T V - I| / k for k columns: 0 for orthonormal columns, 1 for zero vectors."""
         k = vectors.shape[-1]
         gram = vectors.transpose(0, 2, 1) @ vectors
         return np.abs(gram - np.eye(k)).sum(axis=(1, 2)) / k
@@ -383,7 +401,8 @@ class LinearAlgebraTask(Task):
     def classes(self, problems: Problems) -> np.ndarray:
         """Decimal orders of magnitude of the condition number: accuracy by conditioning (inverse above all)."""
         m = problems.get("clean", problems["matrix"])
-        return np.floor(np.log10(np.maximum(np.linalg.cond(m), 1.0))).astype(np.int64)
+        decades = np.log10(np.maximum(np.linalg.cond(m), 1.0))
+        return np.floor(np.nan_to_num(decades, nan=1000.0, posinf=1000.0)).astype(np.int64)  # singular: last
 
     # --- people --------------------------------------------------------------------------------------
     def parse_problem(self, args: Sequence[str]) -> Problems:
@@ -403,9 +422,11 @@ class LinearAlgebraTask(Task):
             size = int(np.prod(shape))
             parts[name] = self._rounded(numbers[at : at + size].reshape(1, *shape))
             at += size
+        if not all(np.isfinite(values).all() for values in parts.values()):
+            raise ConfigError(f"{' '.join(args)!r} holds numbers {self.input_encoding} cannot write (too large, nan)")
         problems = self.with_answer(parts)
         if not self.target_codec.in_range(problems["answer"]).all():
-            raise ConfigError(f"the answer to this problem is outside what {self.output_encoding} writes")
+            raise ConfigError(f"the answer to this problem is outside what {self.output_encoding} writes (singular?)")
         return problems
 
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
