@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -203,6 +204,8 @@ def test_help_lists_the_family_knobs_and_translate(tmp_path):
     assert result.returncode == 0
     for text in ("--data.help GCDDataModule", "operands:", "max_int:", "--model.d_model"):
         assert text in result.stdout
+    families = re.findall(r"^--data lit_math\.data\.(\w+)", result.stdout, flags=re.MULTILINE)
+    assert families == ["GCDDataModule", "LinearAlgebraDataModule", "IntegrationDataModule", "ODEDataModule"]
     assert "lit-math translate" in lit_math("--help", cwd=tmp_path).stdout
 
 
