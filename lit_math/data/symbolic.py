@@ -68,21 +68,45 @@ class CorpusStream(Dataset):
 
 
 class SymbolicDataModule(StreamingDataModule):
-    """What the symbolic families share: the paper's expression knobs, a verified `valid` set, corpora."""
+    """What the symbolic families share: the paper's expression knobs, a verified `valid` set, corpora.
+
+    Args:
+        max_ops: Operators of a random expression, uniform in 1..max_ops (the paper: 15).
+        max_len: Longest problem or solution in tokens (the paper: 512); longer pairs are rejected.
+        leaf_variable: Share of leaves that are variables (x, or an ODE's constants); the others small integers.
+        max_leaf: Integer leaves lie in -max_leaf..max_leaf, without 0.
+        operators: Operator weights, e.g. ``{add: 1, mul: 1, sin: 1}`` (default: the paper's).
+        seconds: Time limit of every sympy call, in generation and verification (the paper: 3 s for FWD).
+        source: A corpus written by ``lit-math generate``, streamed once instead of generating on the fly.
+        eval_size: Problems of the ``valid`` evaluation set (drawn like training ones, never trained on).
+        epoch_size: Training examples per epoch, over all devices.
+        batch_size: Examples per batch and device.
+        num_workers: Dataloader worker processes per device generating batches (0: in the main process).
+        seed: Seed of the training stream.
+        eval_seed: Seed of the evaluation set, kept apart from ``seed`` so runs share their test problems.
+    """
 
     def __init__(
         self,
-        *,
-        knobs: dict[str, Any],
-        source: str | None,
-        eval_size: int,
-        epoch_size: int,
-        batch_size: int,
-        num_workers: int,
-        seed: int,
-        eval_seed: int,
+        family_knobs: dict[str, Any],
+        max_ops: int = 15,
+        max_len: int = 512,
+        leaf_variable: float = 0.75,
+        max_leaf: int = 5,
+        operators: dict[str, float] | None = None,
+        seconds: float = 1.0,
+        source: str | None = None,
+        eval_size: int = 500,
+        epoch_size: int = 50_000,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        seed: int = 0,
+        eval_seed: int = 1_000_003,
     ) -> None:
-        self.knobs = knobs
+        self.knobs = dict(
+            family_knobs, max_ops=max_ops, max_len=max_len, leaf_variable=leaf_variable, max_leaf=max_leaf,
+            operators=operators, seconds=seconds,
+        )  # fmt: skip
         super().__init__(
             epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed
         )
@@ -147,50 +171,14 @@ class IntegrationDataModule(SymbolicDataModule):
 
     Args:
         mode: ``fwd`` (integrate a random f with sympy), ``bwd`` (differentiate a random F) or ``ibp``
-            (integration by parts over random F, G).
-        max_ops: Operators of a random expression, uniform in 1..max_ops (the paper: 15).
-        max_len: Longest problem or solution in tokens (the paper: 512); longer pairs are rejected.
-        leaf_variable: Share of leaves that are x (the others small integers).
-        max_leaf: Integer leaves lie in -max_leaf..max_leaf, without 0.
-        operators: Operator weights, e.g. ``{add: 1, mul: 1, sin: 1}`` (default: the paper's).
-        seconds: Time limit of every sympy call, in generation and verification (the paper: 3 s for FWD).
+            (integration by parts).
         known: ``ibp`` only: a FWD or BWD corpus (``lit-math generate``) whose known integrals IBP joins
             (the paper's "previously generated pairs"); without it, IBP integrates with sympy.
-        source: A corpus written by ``lit-math generate``, streamed once instead of generating on the fly.
-        eval_size: Problems of the ``valid`` evaluation set (drawn like training ones, never trained on).
-        epoch_size: Training examples per epoch, over all devices.
-        batch_size: Examples per batch and device.
-        num_workers: Dataloader worker processes per device generating batches (0: in the main process).
-        seed: Seed of the training stream.
-        eval_seed: Seed of the evaluation set, kept apart from ``seed`` so runs share their test problems.
+        **kwargs: The symbolic families' knobs (``SymbolicDataModule``): max_ops, max_len, seconds, source, ...
     """
 
-    def __init__(
-        self,
-        mode: str = "bwd",
-        max_ops: int = 15,
-        max_len: int = 512,
-        leaf_variable: float = 0.75,
-        max_leaf: int = 5,
-        operators: dict[str, float] | None = None,
-        seconds: float = 1.0,
-        known: str | None = None,
-        source: str | None = None,
-        eval_size: int = 500,
-        epoch_size: int = 50_000,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        seed: int = 0,
-        eval_seed: int = 1_000_003,
-    ) -> None:
-        knobs = dict(
-            mode=mode, max_ops=max_ops, max_len=max_len, leaf_variable=leaf_variable, max_leaf=max_leaf,
-            operators=operators, seconds=seconds, known=known,
-        )  # fmt: skip
-        super().__init__(
-            knobs=knobs, source=source, eval_size=eval_size, epoch_size=epoch_size, batch_size=batch_size,
-            num_workers=num_workers, seed=seed, eval_seed=eval_seed,
-        )  # fmt: skip
+    def __init__(self, mode: str = "bwd", known: str | None = None, **kwargs: Any) -> None:
+        super().__init__(dict(mode=mode, known=known), **kwargs)
         self.save_hyperparameters()
 
     def build_task(self) -> IntegrationTask:
@@ -202,46 +190,11 @@ class ODEDataModule(SymbolicDataModule):
 
     Args:
         order: 1 (ODE1) or 2 (ODE2).
-        max_ops: Operators of a random solution, uniform in 1..max_ops (the paper: 15).
-        max_len: Longest problem or solution in tokens (the paper: 512); longer pairs are rejected.
-        leaf_variable: Share of leaves that are x or a constant (the others small integers).
-        max_leaf: Integer leaves lie in -max_leaf..max_leaf, without 0.
-        operators: Operator weights (default: the paper's).
-        seconds: Time limit of every sympy call, in generation and verification.
-        source: A corpus written by ``lit-math generate``, streamed once instead of generating on the fly.
-        eval_size: Problems of the ``valid`` evaluation set (drawn like training ones, never trained on).
-        epoch_size: Training examples per epoch, over all devices.
-        batch_size: Examples per batch and device.
-        num_workers: Dataloader worker processes per device generating batches (0: in the main process).
-        seed: Seed of the training stream.
-        eval_seed: Seed of the evaluation set.
+        **kwargs: The symbolic families' knobs (``SymbolicDataModule``): max_ops, max_len, seconds, source, ...
     """
 
-    def __init__(
-        self,
-        order: int = 1,
-        max_ops: int = 15,
-        max_len: int = 512,
-        leaf_variable: float = 0.75,
-        max_leaf: int = 5,
-        operators: dict[str, float] | None = None,
-        seconds: float = 1.0,
-        source: str | None = None,
-        eval_size: int = 500,
-        epoch_size: int = 50_000,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        seed: int = 0,
-        eval_seed: int = 1_000_003,
-    ) -> None:
-        knobs = dict(
-            order=order, max_ops=max_ops, max_len=max_len, leaf_variable=leaf_variable, max_leaf=max_leaf,
-            operators=operators, seconds=seconds,
-        )  # fmt: skip
-        super().__init__(
-            knobs=knobs, source=source, eval_size=eval_size, epoch_size=epoch_size, batch_size=batch_size,
-            num_workers=num_workers, seed=seed, eval_seed=eval_seed,
-        )  # fmt: skip
+    def __init__(self, order: int = 1, **kwargs: Any) -> None:
+        super().__init__(dict(order=order), **kwargs)
         self.save_hyperparameters()
 
     def build_task(self) -> ODETask:
