@@ -154,6 +154,7 @@ class FloatCodec:
             mantissa, exponent = v[..., 0] * size, v[..., 4]
             digits = (r[..., 1:4] == -2).all(axis=-1)
             valid = inside.all(axis=-1) & (r[..., 0] == 0) & digits & (r[..., 4] == 4)
+        exponent = np.where(valid, exponent, 0)  # a misplaced token (a mantissa read as exponent) would overflow
         values = mantissa.astype(np.float64) * 10.0 ** exponent.astype(np.float64)
         return np.where(valid, values, np.nan), valid
 
