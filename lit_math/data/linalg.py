@@ -6,6 +6,7 @@ from lit_math.data.datamodule import StreamingDataModule
 from lit_math.errors import check_int
 from lit_math.tasks import Problems
 from lit_math.tasks.linalg import LinearAlgebraTask
+from lit_math.tasks.sizes import LinearAlgebraSizes
 
 
 class LinearAlgebraDataModule(StreamingDataModule):
@@ -14,7 +15,10 @@ class LinearAlgebraDataModule(StreamingDataModule):
     Args:
         operation: ``transpose``, ``add``, ``matmul``, ``matvec``, ``eigenvalues`` (symmetric),
             ``eigendecomposition`` (values and vectors), ``singular_values``, ``svd`` (full) or ``inverse``.
-        size: Rows of the matrices.
+        size: Rows of the matrices (the largest, with ``min_size``).
+        min_size: Train on every size from ``min_size`` to ``size`` at once, drawn uniformly (square, or with
+            ``cols`` rows and columns drawn independently, columns up to ``cols``).
+        eval_by_size: With ``min_size``, also an evaluation set per size (``5x5``, ...), ``eval_size`` each.
         cols: Columns (default: square); transpose, add, matmul, matvec and the SVDs may be rectangular.
         encoding: Float encoding of problems and answers: ``P10``, ``P1000``, ``B1999`` or ``FP15``.
         input_encoding: Encoding of the problems, when it differs from ``encoding``.
@@ -40,6 +44,8 @@ class LinearAlgebraDataModule(StreamingDataModule):
         self,
         operation: str = "transpose",
         size: int = 5,
+        min_size: int | None = None,
+        eval_by_size: bool = True,
         cols: int | None = None,
         encoding: str = "P1000",
         input_encoding: str | None = None,
@@ -57,6 +63,7 @@ class LinearAlgebraDataModule(StreamingDataModule):
         eval_seed: int = 1_000_003,
         eval_size: int = 1000,
     ) -> None:
+        self.min_size = min_size  # read by build_task, which the base class calls
         self.knobs = dict(
             operation=operation, rows=size, cols=cols, input_encoding=input_encoding or encoding,
             output_encoding=output_encoding or encoding, max_exponent=max_exponent, coefficients=coefficients,
@@ -66,11 +73,20 @@ class LinearAlgebraDataModule(StreamingDataModule):
             epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed
         )
         self.eval_size = check_int("eval_size", eval_size, 1)
+        self.eval_by_size = eval_by_size
         self.save_hyperparameters()
 
-    def build_task(self) -> LinearAlgebraTask:
-        return LinearAlgebraTask(**self.knobs)
+    def build_task(self) -> LinearAlgebraTask | LinearAlgebraSizes:
+        if self.min_size is None:
+            return LinearAlgebraTask(**self.knobs)
+        return LinearAlgebraSizes(**self.knobs, min_rows=self.min_size)
 
     def build_eval_sets(self) -> dict[str, Problems]:
-        """``valid``: problems drawn like training ones, from ``eval_seed``."""
-        return {"valid": self.task.sample(self.eval_rng("valid"), self.eval_size)}
+        """``valid``: problems drawn like training ones, from ``eval_seed``; with a range of sizes, one set per
+        size too (accuracy by size: how learning moves from small matrices to large ones)."""
+        sets = {"valid": self.task.sample(self.eval_rng("valid"), self.eval_size)}
+        if isinstance(self.task, LinearAlgebraSizes) and self.eval_by_size:
+            for shape in self.task.shapes:
+                name = "x".join(map(str, shape))
+                sets[name] = self.task.sample_of_size(self.eval_rng(name), self.eval_size, shape)
+        return sets

@@ -8,8 +8,11 @@ from lit_math.tasks.gcd import GCDTask
 from lit_math.tasks.integration import IntegrationTask
 from lit_math.tasks.linalg import LinearAlgebraTask
 from lit_math.tasks.ode import ODETask
+from lit_math.tasks.sizes import LinearAlgebraSizes
 
-TASKS: dict[str, type[Task]] = {task.family: task for task in (GCDTask, IntegrationTask, LinearAlgebraTask, ODETask)}
+TASKS: dict[str, type[Task]] = {
+    task.family: task for task in (GCDTask, IntegrationTask, LinearAlgebraTask, LinearAlgebraSizes, ODETask)
+}
 
 
 def build_task(config: dict[str, Any]) -> Task:
@@ -25,6 +28,7 @@ __all__ = [
     "TASKS",
     "GCDTask",
     "IntegrationTask",
+    "LinearAlgebraSizes",
     "LinearAlgebraTask",
     "ODETask",
     "Problems",

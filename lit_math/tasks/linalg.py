@@ -33,6 +33,7 @@ OPERATIONS: tuple[str, ...] = (
     "inverse",
 )
 SYMMETRIC = ("eigenvalues", "eigendecomposition")
+SQUARE = (*SYMMETRIC, "inverse")
 EIGEN_DISTRIBUTIONS: tuple[str, ...] = (
     "semicircle",
     "uniform",
@@ -79,10 +80,9 @@ def relative_l1(hypothesis: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class LinearAlgebraTask(Task):
-    """One matrix operation on `rows` x `cols` matrices (square ones for the symmetric and inverse tasks)."""
+class LinearAlgebraKnobs:
+    """What a linear-algebra task is, whatever the sizes: checked once, with the vocabulary they make."""
 
-    family: ClassVar[str] = "linalg"
     operation: str = "transpose"
     rows: int = 5
     cols: int | None = None
@@ -106,7 +106,7 @@ class LinearAlgebraTask(Task):
         check_choice("operation", self.operation, OPERATIONS)
         check_int("rows", self.rows, 1, 30)
         cols = self.rows if self.cols is None else check_int("cols", self.cols, 1, 30)
-        if cols != self.rows and self.operation in (*SYMMETRIC, "inverse"):
+        if cols != self.rows and self.operation in SQUARE:
             raise ConfigError(f"operation {self.operation} needs square matrices; got {self.rows}x{cols}")
         check_choice("coefficients", self.coefficients, COEFFICIENTS)
         check_choice("eigen_distribution", self.eigen_distribution, EIGEN_DISTRIBUTIONS)
@@ -122,7 +122,6 @@ class LinearAlgebraTask(Task):
         dims = [f"V{k}" for k in range(1, 31)]
         tokens = list(dict.fromkeys([*dims, *source.tokens, *target.tokens]))
         vocabulary = Vocabulary(tokens)
-        object.__setattr__(self, "shape", (self.rows, cols))
         object.__setattr__(self, "source_codec", source)
         object.__setattr__(self, "target_codec", target)
         object.__setattr__(self, "vocabulary", vocabulary)
@@ -132,13 +131,31 @@ class LinearAlgebraTask(Task):
             index[getattr(self, name)] = np.arange(len(codec.tokens))
             object.__setattr__(self, name.replace("_ids", "_index"), index)
         object.__setattr__(self, "dim_ids", np.array(vocabulary.ids(dims), dtype=np.int64))
-        inputs = self.input_shapes()
-        outputs = self.output_shapes()
-        object.__setattr__(self, "max_source_len", sum(self._length(s, source) for s in inputs) + 1)
-        object.__setattr__(self, "max_target_len", sum(self._length(s, target) for s in outputs) + 2)
 
     def config(self) -> dict[str, Any]:
-        return {"family": self.family, **asdict(self)}
+        return {"family": self.family, **asdict(self)}  # type: ignore[attr-defined]
+
+    rejection_kinds: ClassVar[tuple[str, ...]] = ("not_writable",)
+
+    @property
+    def outcome_kinds(self) -> tuple[str, ...]:
+        kinds = (*(f"acc@{t * 100:g}pct" for t in TOLERANCES[1:]), "malformed")
+        return (*kinds, *DIAGNOSES) if self.operation == "eigendecomposition" else kinds
+
+
+@dataclass(frozen=True)
+class LinearAlgebraTask(LinearAlgebraKnobs, Task):
+    """One matrix operation on `rows` x `cols` matrices (square ones for the symmetric and inverse tasks)."""
+
+    family: ClassVar[str] = "linalg"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "shape", (self.rows, self.rows if self.cols is None else self.cols))
+        source = sum(self._length(s, self.source_codec) for s in self.input_shapes())
+        target = sum(self._length(s, self.target_codec) for s in self.output_shapes())
+        object.__setattr__(self, "max_source_len", source + 1)
+        object.__setattr__(self, "max_target_len", target + 2)
 
     # --- shapes --------------------------------------------------------------------------------------
     def input_shapes(self) -> list[tuple[int, ...]]:
@@ -234,7 +251,11 @@ class LinearAlgebraTask(Task):
     def _rounded(self, values: np.ndarray) -> np.ndarray:
         return self.source_codec.rounded(values)
 
-    rejection_kinds: ClassVar[tuple[str, ...]] = ("not_writable",)
+    def entry_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape of one problem in each array of `sample`'s problems."""
+        width = sum(int(np.prod(shape)) for shape in self.output_shapes())
+        inputs = dict(zip(("matrix", "other"), self.input_shapes(), strict=False))
+        return {**inputs, "clean": self.shape, "answer": (width,), "rejected": (1,)}
 
     def sample(self, rng: np.random.Generator, n: int) -> Problems:
         """`n` problems whose answers the encoding can write and pass the tolerance as written (others are drawn
@@ -296,7 +317,8 @@ class LinearAlgebraTask(Task):
         rows = np.concatenate(
             [problems[k].reshape(len(problems[k]), -1) for k in ("matrix", "other") if k in problems], axis=1
         )
-        digests = [hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in rows]
+        shape = np.array(self.shape).tobytes()  # a 2x3 and a 3x2 matrix of the same entries differ
+        digests = [hashlib.blake2b(shape + row.tobytes(), digest_size=8).digest() for row in rows]
         return np.frombuffer(b"".join(digests), dtype=np.int64).copy()
 
     # --- encoding ------------------------------------------------------------------------------------
@@ -368,11 +390,6 @@ class LinearAlgebraTask(Task):
         gram = vectors.transpose(0, 2, 1) @ vectors
         return np.abs(gram - np.eye(k)).sum(axis=(1, 2)) / k
 
-    @property
-    def outcome_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
-        kinds = (*(f"acc@{t * 100:g}pct" for t in TOLERANCES[1:]), "malformed")
-        return (*kinds, *DIAGNOSES) if self.operation == "eigendecomposition" else kinds
-
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         error, valid = self.errors(problems, hypotheses)
         kinds = {f"acc@{t * 100:g}pct": error <= t for t in TOLERANCES[1:]}
@@ -397,6 +414,8 @@ class LinearAlgebraTask(Task):
 
     def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
         return self.errors(problems, hypotheses)[0] <= self.tolerance
+
+    classes_are: ClassVar[str] = "condition number decade, floor(log10 cond)"
 
     def classes(self, problems: Problems) -> np.ndarray:
         """Decimal orders of magnitude of the condition number: accuracy by conditioning (inverse above all)."""
