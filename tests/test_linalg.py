@@ -220,13 +220,17 @@ def test_every_linalg_config_is_the_experiment_it_names(name):
     config = Path(__file__).resolve().parents[1] / "configs" / "linalg" / f"{name}.yaml"
     cli = build_cli(["--config", str(config), "--trainer.accelerator", "cpu"], run=False)
     t = cli.datamodule.task
-    assert t.operation == name.removesuffix("_cpu") and cli.model.task == t
+    assert t.operation == name.removesuffix("_cpu").removesuffix("_sizes") and cli.model.task == t
     layers = (cli.model.hparams.n_enc_layers, cli.model.hparams.n_dec_layers, cli.model.hparams.d_model)
     if name == "eigenvalues":  # the paper's: 6-layer encoder, 1-layer decoder, 512 wide, FP15 in and out, 5x5
         assert layers == (6, 1, 512) and (t.input_encoding, t.output_encoding, t.rows) == ("FP15", "FP15", 5)
     if name == "transpose":
         assert layers == (1, 1, 512) and t.rows == 5
-    if name in ("inverse", "eigendecomposition"):
+    if name == "eigenvalues_sizes":
+        assert layers == (6, 1, 512) and t.shapes == [(k, k) for k in range(5, 16)]
+    if name in ("singular_values", "svd"):
+        assert layers == (6, 1, 512) and t.rows == 4
+    if name in ("inverse", "eigendecomposition", "svd"):
         assert layers == (6, 1, 512) and (t.input_encoding, t.output_encoding) == ("FP15", "P1000")
 
 
