@@ -26,7 +26,7 @@ DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transfor
   lit-math fit --config configs/gcd/base30.yaml          train (resume with --ckpt_path)
   lit-math validate|test|predict --ckpt_path CKPT        evaluate a checkpoint (on its own data by default)
   lit-math translate --ckpt CKPT 10 32                   the model's answer to one problem (translate --help)
-  lit-math report RUN_DIR [--format markdown] [--png F]  the GCD paper's table, rules and steps (report --help)
+  lit-math report RUN_DIR [--format markdown] [--png F]  what a run learned: GCD table, error analysis (--help)
   lit-math cross-eval --ckpt A --ckpt B --data X.yaml    every checkpoint on every data (cross-eval --help)
   lit-math generate --config X.yaml --n N --out DIR      write a training corpus in shards (generate --help)
 """

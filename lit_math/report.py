@@ -1,57 +1,81 @@
-"""`lit-math report`: the GCD paper's table, learned list, rules and step events, from a run's history."""
+"""`lit-math report`: what a run learned, from its history or by evaluating a checkpoint.
+
+A GCD run gets the GCD paper's table, learned list, rules and step events (`gcd_history.jsonl`); any other
+run with the `ErrorAnalysis` callback gets accuracy by class and what wrong answers get right, per evaluation
+set, and its curve over training (`error_analysis.jsonl`).
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import lightning as L
 import numpy as np
 
+from lit_math.analysis.error_history import ERROR_HISTORY_FILE, ErrorRecord
 from lit_math.analysis.gcd_rules import TABLE_COLUMNS, check_rules, markdown_table, table_rows
 from lit_math.analysis.history import HISTORY_FILE, EpochRecord, read_history, with_threshold
 from lit_math.cli import read_checkpoint, saved_data
 from lit_math.errors import ConfigError, check_int
 
 
-def find_history(path: Path) -> Path | None:
+def find_history(path: Path, filename: str = HISTORY_FILE) -> Path | None:
     """The history of a run given as its folder, its history file, or one of its checkpoints."""
-    if path.is_file() and path.name == HISTORY_FILE:
+    if path.is_file() and path.name == filename:
         return path
     for folder in (path, path.parent, path.parent.parent) if path.suffix == ".ckpt" else (path,):
-        if (folder / HISTORY_FILE).is_file():
-            return folder / HISTORY_FILE
+        if (folder / filename).is_file():
+            return folder / filename
     return None
 
 
-def evaluate_checkpoint(path: Path) -> list[EpochRecord]:
-    """No history: run the class-balanced evaluation of the checkpoint on its own data."""
-    import lightning as L
-
-    from lit_math.callbacks import GCDClassPredictions
+def evaluate_checkpoint(path: Path, callback: L.Callback) -> dict[str, Any]:
+    """No history: validate the checkpoint on its own data with `callback`; returns the checkpoint."""
     from lit_math.data import data_from_spec
     from lit_math.model import Seq2SeqModule
 
     checkpoint = read_checkpoint(str(path))
     data_spec = saved_data(checkpoint)
     if data_spec is None:
-        raise ConfigError(f"{path} records no data settings, and there is no {HISTORY_FILE} beside it")
-    data = data_from_spec(data_spec)
-    classes = GCDClassPredictions()
+        raise ConfigError(f"{path} records no data settings, and there is no run history beside it")
     trainer = L.Trainer(
         accelerator="auto",
         devices=1,
         logger=False,
-        callbacks=[classes],
+        callbacks=[callback],
         enable_progress_bar=False,
         enable_model_summary=False,
     )
-    trainer.validate(Seq2SeqModule.load_from_checkpoint(path), data, verbose=False)
+    trainer.validate(Seq2SeqModule.load_from_checkpoint(path), data_from_spec(data_spec), verbose=False)
+    return checkpoint
+
+
+def evaluate_gcd_checkpoint(path: Path) -> list[EpochRecord]:
+    """The class-balanced evaluation of a GCD checkpoint, as a one-record history."""
+    from lit_math.callbacks import GCDClassPredictions
+
+    classes = GCDClassPredictions()
+    checkpoint = evaluate_checkpoint(path, classes)
     if classes.table is None:
         raise ConfigError(f"{path}: its data has no class-balanced evaluation set to tabulate")
     table, base = classes.table, checkpoint["hyper_parameters"]["task"].get("base")
     epoch, step = int(checkpoint.get("epoch", 0)), int(checkpoint.get("global_step", 0))
     return [EpochRecord(epoch, step, 0, table.counts.tolist(), table.learned(), base=base)]
+
+
+def evaluate_errors_of_checkpoint(path: Path) -> list[ErrorRecord]:
+    """The error analysis of any checkpoint on its evaluation sets, as a one-record history."""
+    from lit_math.callbacks import ErrorAnalysis
+
+    analysis = ErrorAnalysis()
+    checkpoint = evaluate_checkpoint(path, analysis)
+    assert analysis.record is not None  # validate ran every evaluation set
+    epoch, step = int(checkpoint.get("epoch", 0)), int(checkpoint.get("global_step", 0))
+    return [replace(analysis.record, epoch=epoch, step=step)]
 
 
 def first_learned(history: list[EpochRecord]) -> dict[int, EpochRecord]:
@@ -138,27 +162,88 @@ def plot(history: list[EpochRecord], path: Path) -> None:
     plt.close(figure)
 
 
+def table_text(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> list[str]:
+    """Right-aligned columns, or a markdown table."""
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
+        return lines + ["| " + " | ".join(row) + " |" for row in rows]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in [header, *rows]]
+
+
+def render_errors(history: list[ErrorRecord], markdown: bool) -> str:
+    """Accuracy by class and the kinds of errors per evaluation set, and accuracy over training."""
+    last = history[-1]
+    seen = f", {last.examples:,} examples" if last.examples else ""
+    out = [f"# Error analysis: epoch {last.epoch}, step {last.step}{seen}", "", f"Classes: {last.classes_are}"]
+    for name in last.sets:
+        out += ["", f"## {name}: accuracy {last.accuracy(name):.3f} over {last.problems(name):,} problems", ""]
+        rows = [[str(c), f"{n:,}", f"{acc:.3f}"] for c, (n, acc) in last.accuracy_by_class(name).items()]
+        out += table_text(["class", "problems", "accuracy"], rows, markdown)
+        among = last.among_errors(name)
+        if among:
+            shares = ", ".join(f"{kind} {share:.3f}" for kind, share in among.items())
+            out += ["", f"Among the {last.sets[name]['wrong']:,} wrong answers: {shares}"]
+    if len(history) > 1:
+        names = list(last.sets)
+        rows = [[f"{r.step:,}", f"{r.examples:,}", *(f"{r.accuracy(n):.3f}" for n in names)] for r in history]
+        out += ["", "## Accuracy over training", ""]
+        out += table_text(["step", "examples", *names], rows, markdown)
+    return "\n".join(out) + "\n"
+
+
+def plot_errors(history: list[ErrorRecord], path: Path) -> None:
+    """Accuracy of each evaluation set over training, and accuracy by class at the end."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    last = history[-1]
+    figure, (curve, by_class) = plt.subplots(2, 1, figsize=(9, 8))
+    x = [r.examples for r in history]
+    for name in last.sets:
+        curve.plot(x, [r.accuracy(name) if name in r.sets else np.nan for r in history], marker=".", label=name)
+        classes = last.accuracy_by_class(name)
+        by_class.plot(list(classes), [acc for _, acc in classes.values()], marker="o", label=name)
+    curve.set(xlabel="training examples", ylabel="accuracy", ylim=(0, 1))
+    by_class.set(xlabel=last.classes_are, ylabel=f"accuracy at step {last.step}", ylim=(0, 1))
+    for axes in (curve, by_class):
+        axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
 def report(argv: Sequence[str]) -> int:
-    """Print the GCD paper's table for a run (its folder, history file or checkpoint)."""
+    """Print what a run learned (its folder, history file or checkpoint): the GCD paper's table for a GCD
+    run, accuracy by class and the kinds of errors (ErrorAnalysis) for the others."""
     parser = argparse.ArgumentParser(prog="lit-math report", description=report.__doc__)
-    parser.add_argument("path", type=Path, help="run folder, gcd_history.jsonl, or a checkpoint")
+    parser.add_argument("path", type=Path, help="run folder, gcd_history.jsonl, error_analysis.jsonl, or a checkpoint")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
-    parser.add_argument("--png", type=Path, help="also draw the learned-GCD curve and accuracy heatmap (a .png)")
-    parser.add_argument("--threshold", type=float, help="accuracy that counts as learned (default: the run's)")
-    parser.add_argument("--base", type=int, help="the base, for rule 2 (default: the one the run records)")
+    parser.add_argument("--png", type=Path, help="also draw the curves (a .png)")
+    parser.add_argument("--threshold", type=float, help="GCD: accuracy that counts as learned (default: the run's)")
+    parser.add_argument("--base", type=int, help="GCD: the base, for rule 2 (default: the one the run records)")
     args = parser.parse_args(argv)
+    markdown = args.format == "markdown"
     try:
-        history, base = load(args)
+        check_arguments(args)
+        if is_gcd_run(args.path):
+            history, base = load(args)
+            print(render(history, base, markdown), end="")
+            if args.png:
+                plot(history, args.png)
+            return 0
+        errors = load_errors(args)
     except ConfigError as error:
         parser.error(str(error))
-    print(render(history, base, args.format == "markdown"), end="")
+    print(render_errors(errors, markdown), end="")
     if args.png:
-        plot(history, args.png)
+        plot_errors(errors, args.png)
     return 0
 
 
-def load(args: argparse.Namespace) -> tuple[list[EpochRecord], int]:
-    """The history the arguments ask for, at the threshold they ask for, and the base; ConfigError otherwise."""
+def check_arguments(args: argparse.Namespace) -> None:
     if args.threshold is not None and not 0 < args.threshold <= 1:
         raise ConfigError(f"--threshold must be in (0, 1], got {args.threshold}")
     if args.base is not None:
@@ -167,16 +252,52 @@ def load(args: argparse.Namespace) -> tuple[list[EpochRecord], int]:
         raise ConfigError(f"--png needs a .png file in an existing folder, got {args.png}")
     if not args.path.exists():
         raise ConfigError(f"no such run folder, history or checkpoint: {args.path}")
+
+
+def is_gcd_run(path: Path) -> bool:
+    """A GCD history is there, or the checkpoint is of a GCD model (the error analysis serves the others)."""
+    if find_history(path) is not None:
+        return True
+    if find_history(path, ERROR_HISTORY_FILE) is not None or path.suffix != ".ckpt":
+        return False
+    return read_checkpoint(str(path))["hyper_parameters"]["task"].get("family") == "gcd"
+
+
+def up_to_checkpoint(history: list[Any], path: Path) -> list[Any]:
+    """A checkpoint given: that moment of the run, not the run's end."""
+    if path.suffix != ".ckpt":
+        return history
+    step = int(read_checkpoint(str(path)).get("global_step", 0))
+    return [r for r in history if r.step <= step]
+
+
+def load_errors(args: argparse.Namespace) -> list[ErrorRecord]:
+    """The error-analysis history of a run, or of a lone checkpoint evaluated now; ConfigError otherwise."""
+    history_path = find_history(args.path, ERROR_HISTORY_FILE)
+    if history_path is not None:
+        history = up_to_checkpoint(read_history(history_path, ErrorRecord), args.path)
+    elif args.path.suffix == ".ckpt":
+        history = evaluate_errors_of_checkpoint(args.path)
+    else:
+        raise ConfigError(
+            f"{args.path} has neither {HISTORY_FILE} (train with GCDClassPredictions) nor {ERROR_HISTORY_FILE} "
+            "(train with ErrorAnalysis), and is no checkpoint"
+        )
+    if args.threshold is not None or args.base is not None:
+        raise ConfigError("--threshold and --base apply to GCD runs; this is an error-analysis report")
+    if not history:
+        raise ConfigError(f"{args.path}: no validation recorded yet (up to that point)")
+    return history
+
+
+def load(args: argparse.Namespace) -> tuple[list[EpochRecord], int]:
+    """The GCD history the arguments ask for, at the threshold they ask for, and the base; ConfigError
+    otherwise."""
     history_path = find_history(args.path)
     if history_path is not None:
-        history = read_history(history_path)
-        if args.path.suffix == ".ckpt":  # that checkpoint's moment of the run, not the run's end
-            step = int(read_checkpoint(str(args.path)).get("global_step", 0))
-            history = [r for r in history if r.step <= step]
-    elif args.path.suffix == ".ckpt":
-        history = evaluate_checkpoint(args.path)
+        history = up_to_checkpoint(read_history(history_path), args.path)
     else:
-        raise ConfigError(f"{args.path} has no {HISTORY_FILE} (train with GCDClassPredictions) and is no checkpoint")
+        history = evaluate_gcd_checkpoint(args.path)
     if not history:
         raise ConfigError(f"{args.path}: no validation recorded yet (up to that point)")
     if args.threshold is not None:

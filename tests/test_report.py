@@ -65,7 +65,7 @@ def test_another_threshold_recomputes_every_learned_set(run, capsys):
     "make,extra,message",
     [
         (None, [], "no such run folder"),
-        ("folder", [], "has no gcd_history.jsonl"),
+        ("folder", [], "has neither gcd_history.jsonl"),
         ("garbage", [], "gcd_history.jsonl:1: not a history record"),
         ("list", [], "gcd_history.jsonl:1: not a history record"),
         ("history", ["--threshold", "0"], "--threshold must be in (0, 1], got 0.0"),
@@ -87,3 +87,63 @@ def test_report_refuses_what_it_cannot_read(tmp_path, capsys, make, extra, messa
         report([str(path), *extra])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_error_analysis_report_of_a_run_of_its_checkpoint_and_of_a_lone_copy(tmp_path, capsys):
+    """Any family with ErrorAnalysis: the history of a run, read back; a lone checkpoint evaluated anew agrees."""
+    import shutil
+
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    from lit_math.analysis.error_history import ERROR_HISTORY_FILE, ErrorRecord
+    from lit_math.analysis.history import read_history
+    from lit_math.callbacks import ErrorAnalysis
+    from lit_math.data import LinearAlgebraDataModule
+    from lit_math.model import Seq2SeqModule
+
+    from .helpers import TINY_MODEL, trainer
+
+    data = LinearAlgebraDataModule(operation="eigendecomposition", size=2, epoch_size=128, eval_size=40, seed=2)
+    logger = TensorBoardLogger(tmp_path, name="run")
+    every_epoch = ModelCheckpoint(save_top_k=-1)
+    fit = trainer(
+        tmp_path, max_epochs=2, logger=logger, enable_checkpointing=True, callbacks=[ErrorAnalysis(), every_epoch]
+    )
+    fit.fit(Seq2SeqModule(task=data.task_config, **TINY_MODEL), data)
+    run = tmp_path / "run" / "version_0"
+    history = read_history(run / ERROR_HISTORY_FILE, ErrorRecord)
+    assert [(r.epoch, r.step, r.examples) for r in history] == [(0, 2, 128), (1, 4, 256)]
+    assert history[-1].problems("valid") == 40 and set(history[-1].sets["valid"]["among_errors"]) == {
+        "malformed",
+        "values_right",
+        "unit_norm",
+        "orthogonal",
+    }
+
+    png = tmp_path / "errors.png"
+    assert report([str(run), "--png", str(png)]) == 0 and png.stat().st_size > 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "# Error analysis: epoch 1, step 4, 256 examples"
+    assert out[2] == "Classes: condition number decade, floor(log10 cond)"
+    accuracy = history[-1].accuracy("valid")
+    assert f"## valid: accuracy {accuracy:.3f} over 40 problems" in out
+    assert any(line.startswith("Among the ") and "values_right" in line for line in out) == (accuracy < 1)
+    assert out[out.index("## Accuracy over training") + 2].split()[:2] == ["step", "examples"]
+
+    first = next((run / "checkpoints").glob("epoch=0-*.ckpt"))
+    assert report([str(first)]) == 0  # that moment of the run: one record, no curve
+    out = capsys.readouterr().out
+    assert out.startswith("# Error analysis: epoch 0, step 2, 128 examples") and "over training" not in out
+
+    lone = tmp_path / "elsewhere" / "last.ckpt"
+    lone.parent.mkdir()
+    shutil.copy(next((run / "checkpoints").glob("epoch=1-*.ckpt")), lone)
+    assert report([str(lone), "--format", "markdown"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "# Error analysis: epoch 1, step 4"  # evaluated now: the same sets, the same answers
+    assert f"## valid: accuracy {accuracy:.3f} over 40 problems" in out and "|---:|---:|---:|" in out
+
+    with pytest.raises(SystemExit):
+        report([str(run), "--threshold", "0.5"])
+    assert "--threshold and --base apply to GCD runs" in capsys.readouterr().err

@@ -1,12 +1,16 @@
-"""The history of a GCD run, one JSON line per validation: every curve can be rebuilt from it."""
+"""The history of a run, one JSON line per validation: every curve can be rebuilt from it.
+
+`RunHistory` keeps such a file for a callback (GCD classes, error analysis); `EpochRecord` is the GCD one.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+import lightning as L
 import numpy as np
 
 from lit_math.analysis.gcd_rules import LEARNED_THRESHOLD, ClassTable
@@ -54,30 +58,39 @@ def _millions(n: int) -> str:
     return f"{n / 1e6:.1f}M" if n >= 1_000_000 else f"{n:,}"
 
 
-def append_record(path: Path, record: EpochRecord) -> None:
+class Record(Protocol):
+    step: int
+
+    def to_json(self) -> str: ...
+
+
+R = TypeVar("R", bound=Record)
+
+
+def append_record(path: Path, record: Record) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as out:
         out.write(record.to_json() + "\n")
 
 
-def write_history(path: Path, records: list[EpochRecord]) -> None:
+def write_history(path: Path, records: list[R]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(record.to_json() + "\n" for record in records))
 
 
-def read_history(path: Path) -> list[EpochRecord]:
+def read_history(path: Path, record_type: type[R] = EpochRecord) -> list[R]:  # type: ignore[assignment]
     """The records of a history file, in training order.
 
     A record whose step is not after the one before it starts a resumed timeline: the records it replaces
     (at or after its step) are dropped. A last line cut short (a run still writing) is skipped.
     """
     lines = Path(path).read_text().splitlines()
-    records: list[EpochRecord] = []
+    records: list[R] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            record = EpochRecord(**json.loads(line))
+            record = record_type(**json.loads(line))
         except json.JSONDecodeError as error:
             if number == len(lines):
                 break
@@ -88,6 +101,36 @@ def read_history(path: Path) -> list[EpochRecord]:
             records.pop()
         records.append(record)
     return records
+
+
+class RunHistory:
+    """The history file a callback appends to after every validation of `fit` with a logger (in the run
+    folder). A resumed run, in a new folder or the same, starts its file with the records of the run it
+    resumes up to the checkpoint, and forgets what that run did after it."""
+
+    def __init__(self, filename: str, record_type: type) -> None:
+        self.filename, self.record_type = filename, record_type
+        self.path: Path | None = None
+        self.resumed_from: Path | None = None
+
+    def start(self, trainer: L.Trainer) -> None:
+        """At train start, once the checkpoint's training state (global_step) is back."""
+        has_log_dir = trainer.logger is not None and trainer.log_dir is not None
+        self.path = Path(trainer.log_dir) / self.filename if has_log_dir else None
+        if trainer.is_global_zero and self.path is not None:
+            earlier = self.resumed_from if self.resumed_from and self.resumed_from.is_file() else None
+            kept = read_history(earlier, self.record_type) if earlier else []
+            write_history(self.path, [r for r in kept if r.step <= trainer.global_step])
+
+    def append(self, trainer: L.Trainer, record: Record) -> None:
+        if trainer.is_global_zero and trainer.state.fn == "fit" and self.path is not None:
+            append_record(self.path, record)
+
+    def state_dict(self) -> str | None:
+        return str(self.path) if self.path else None
+
+    def load_state_dict(self, path: str | None) -> None:
+        self.resumed_from = Path(path) if path else None
 
 
 def with_threshold(history: list[EpochRecord], threshold: float) -> list[EpochRecord]:

@@ -6,7 +6,6 @@ set); counts are summed over DDP ranks before anything is derived, so every rank
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -15,7 +14,7 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from lit_math.analysis.gcd_rules import LEARNED_THRESHOLD, ClassTable, check_rules, markdown_table
-from lit_math.analysis.history import HISTORY_FILE, EpochRecord, append_record, read_history, write_history
+from lit_math.analysis.history import HISTORY_FILE, EpochRecord, RunHistory
 from lit_math.analysis.images import heatmap
 from lit_math.errors import ConfigError, check_int
 
@@ -49,8 +48,7 @@ class GCDClassPredictions(L.Callback):
         self.events: list[str] = []
         self.examples = 0
         """Training examples seen, over all ranks."""
-        self.history_path: Path | None = None
-        self._resumed_from: Path | None = None
+        self.history = RunHistory(HISTORY_FILE, EpochRecord)
         self._counts: ClassTable | None = None
         self.table: ClassTable | None = None
         """The last validation's table, summed over ranks (for notebooks and tests)."""
@@ -73,14 +71,7 @@ class GCDClassPredictions(L.Callback):
         self.base = task.config().get("base")
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        # After the checkpoint's training state is back (global_step): a resumed run, in a new or the same folder,
-        # continues the history it resumes, and forgets what that run did after the checkpoint.
-        has_log_dir = trainer.logger is not None and trainer.log_dir is not None
-        self.history_path = Path(trainer.log_dir) / HISTORY_FILE if has_log_dir else None
-        if trainer.is_global_zero and self.history_path is not None:
-            earlier = self._resumed_from if self._resumed_from and self._resumed_from.is_file() else None
-            kept = [r for r in read_history(earlier) if r.step <= trainer.global_step] if earlier else []
-            write_history(self.history_path, kept)
+        self.history.start(trainer)
 
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
@@ -133,8 +124,7 @@ class GCDClassPredictions(L.Callback):
             self.events.append(record.event_text())
         if trainer.is_global_zero:
             self._log_to_tensorboard(trainer, table, record)
-            if fitting and self.history_path is not None:
-                append_record(self.history_path, record)
+            self.history.append(trainer, record)
 
     def _log_scalars(self, pl_module: L.LightningModule, table: ClassTable, learned: list[int], rules: Any) -> None:
         scalars = {"gcd/learned": float(len(learned))}
@@ -173,7 +163,7 @@ class GCDClassPredictions(L.Callback):
             "learned": self.learned,
             "events": self.events,
             "examples": self.examples,
-            "history_path": str(self.history_path) if self.history_path else None,
+            "history_path": self.history.state_dict(),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -181,4 +171,4 @@ class GCDClassPredictions(L.Callback):
         self.learned = state_dict["learned"]
         self.events = state_dict["events"]
         self.examples = state_dict["examples"]
-        self._resumed_from = Path(state_dict["history_path"]) if state_dict["history_path"] else None
+        self.history.load_state_dict(state_dict["history_path"])

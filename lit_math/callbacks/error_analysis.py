@@ -15,12 +15,15 @@ import lightning as L
 import numpy as np
 import torch
 
+from lit_math.analysis.error_history import ERROR_HISTORY_FILE, ErrorRecord
+from lit_math.analysis.history import RunHistory
 from lit_math.errors import check_int
 
 
 class ErrorAnalysis(L.Callback):
     """Logs, every validation and for each evaluation set, `analysis/<set>/acc_by_class/<class>` and
-    `analysis/<set>/among_errors/<kind>` (counts summed over DDP ranks first).
+    `analysis/<set>/among_errors/<kind>` (counts summed over DDP ranks first). During `fit` with a logger,
+    the counts are also appended to `error_analysis.jsonl` in the run folder (what `lit-math report` reads).
 
     Args:
         max_class: Classes above this are counted with it (lengths of long problems, say).
@@ -30,6 +33,19 @@ class ErrorAnalysis(L.Callback):
         self.max_class = check_int("max_class", max_class, 0)
         self._sets: list[str] = []
         self._kinds: list[str] = []
+        self.examples = 0
+        """Training examples seen, over all ranks."""
+        self.history = RunHistory(ERROR_HISTORY_FILE, ErrorRecord)
+        self.record: ErrorRecord | None = None
+        """The last validation's counts, summed over ranks."""
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.history.start(trainer)
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        self.examples += batch["source"].shape[0] * trainer.world_size
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._sets = list(pl_module.eval_set_names)
@@ -75,16 +91,40 @@ class ErrorAnalysis(L.Callback):
         )
         wrong = flat[2 * sets * width : 2 * sets * width + sets]
         among = flat[2 * sets * width + sets :].reshape(sets, len(self._kinds))
-        self.accuracy_by_class = {
-            name: {int(c): right[s, c] / total[s, c] for c in np.flatnonzero(total[s])}
+        sets = {
+            name: {
+                "classes": [[int(c), int(total[s, c]), int(right[s, c])] for c in np.flatnonzero(total[s])],
+                "wrong": int(wrong[s]),
+                "among_errors": {kind: int(among[s, k]) for k, kind in enumerate(self._kinds)},
+            }
             for s, name in enumerate(self._sets)
         }
-        self.among_errors = {
-            name: {kind: among[s, k] / wrong[s] for k, kind in enumerate(self._kinds)} if wrong[s] else {}
-            for s, name in enumerate(self._sets)
-        }
+        classes_are = pl_module.task.classes_are
+        self.record = ErrorRecord(trainer.current_epoch, trainer.global_step, self.examples, classes_are, sets)
+        self.history.append(trainer, self.record)
         for name in self._sets:  # the same on every rank (counts summed first): log once
             for c, value in self.accuracy_by_class[name].items():
                 pl_module.log(f"analysis/{name}/acc_by_class/{c}", float(value), rank_zero_only=True)
             for kind, value in self.among_errors[name].items():
                 pl_module.log(f"analysis/{name}/among_errors/{kind}", float(value), rank_zero_only=True)
+
+    @property
+    def accuracy_by_class(self) -> dict[str, dict[int, float]]:
+        """Per set, class -> accuracy, at the last validation."""
+        record = self.record
+        if record is None:
+            return {}
+        return {name: {c: acc for c, (_, acc) in record.accuracy_by_class(name).items()} for name in record.sets}
+
+    @property
+    def among_errors(self) -> dict[str, dict[str, float]]:
+        """Per set, kind -> share of the wrong answers, at the last validation."""
+        record = self.record
+        return {} if record is None else {name: record.among_errors(name) for name in record.sets}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"examples": self.examples, "history_path": self.history.state_dict()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.examples = state_dict["examples"]
+        self.history.load_state_dict(state_dict["history_path"])

@@ -60,6 +60,9 @@ class Task(ABC):
     def classes(self, problems: Problems) -> np.ndarray:
         """The class of each problem (per-class metrics), as int64."""
 
+    classes_are: ClassVar[str] = "class"
+    """What `classes` returns, in words (reports name their columns with it)."""
+
     @abstractmethod
     def parse_problem(self, args: Sequence[str]) -> Problems:
         """One problem from command-line words; raises ValueError naming the bad word and what is allowed."""

@@ -161,6 +161,8 @@ class GCDTask(Task):
         values, valid = self.answers(hypotheses)
         return valid & (values == np.gcd(problems["a"], problems["b"]))
 
+    classes_are: ClassVar[str] = "gcd"
+
     def classes(self, problems: Problems) -> np.ndarray:
         return np.gcd(problems["a"], problems["b"]).astype(np.int64)
 

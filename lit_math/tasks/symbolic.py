@@ -272,6 +272,8 @@ class SymbolicTask(Task):
     def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
         return self.judge(problems, hypotheses)[0]
 
+    classes_are: ClassVar[str] = "problem length in tokens"
+
     def classes(self, problems: Problems) -> np.ndarray:
         """The problem's length in tokens: accuracy by length shows where a model stops generalising."""
         return lengths(problems["problem"]).astype(np.int64)
