@@ -9,8 +9,11 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+from lightning.pytorch.utilities import rank_zero_info
+from torch.utils.data import Dataset
 from torchdata.stateful_dataloader import StatefulDataLoader
 
+from lit_math.data.pool import PoolStream, draw_pool
 from lit_math.data.stream import EvaluationShard, HeldOut, StreamSampler, TrainingStream, WholeShard
 from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Problems, Task
@@ -23,15 +26,35 @@ class StreamingDataModule(L.LightningDataModule):
     evaluation sets serve validation, test and predict alike (the literature's fixed test sets).
     """
 
-    def __init__(self, *, epoch_size: int, batch_size: int, num_workers: int, seed: int, eval_seed: int) -> None:
+    def __init__(
+        self,
+        *,
+        epoch_size: int,
+        batch_size: int,
+        num_workers: int,
+        seed: int,
+        eval_seed: int,
+        train_size: int | None = None,
+        repeated_share: float = 1.0,
+    ) -> None:
         super().__init__()
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.epoch_size = check_int(f"epoch_size (at least batch_size={batch_size})", epoch_size, batch_size)
         self.num_workers = check_int("num_workers", num_workers, 0)
         self.seed = check_int("seed", seed, 0)
         self.eval_seed = check_int("eval_seed", eval_seed, 0)
+        self.train_size = None if train_size is None else check_int("train_size", train_size, 1)
+        if not 0 < repeated_share <= 1 or (repeated_share < 1 and train_size is None):
+            raise ConfigError(f"repeated_share must be in (0, 1], below 1 only with train_size; got {repeated_share}")
+        self.repeated_share = repeated_share
+        if repeated_share < 1 and not 1 <= round(repeated_share * batch_size) < batch_size:
+            raise ConfigError(
+                f"repeated_share={repeated_share} of a batch of {batch_size} is {round(repeated_share * batch_size)} "
+                "problems: a mixed batch needs at least one repeated and one fresh problem"
+            )
         self.task = self.build_task()
         self._eval_problems: dict[str, Problems] | None = None
+        self._pool: Problems | None = None
 
     @abstractmethod
     def build_task(self) -> Task:
@@ -78,10 +101,51 @@ class StreamingDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> StatefulDataLoader:
         world, rank = self._ranks()
-        stream = TrainingStream(
-            self.task, self.batch_size, self.seed, HeldOut(self.task, list(self.eval_problems.values()))
-        )
-        return self._loader(stream, StreamSampler(self.epoch_size // self.batch_size, world, rank), self.num_workers)
+        held_out = HeldOut(self.task, list(self.eval_problems.values()))
+        batches = self.epoch_size // self.batch_size
+        self.check_problem_space(len(held_out))
+        stream: Dataset
+        if self.train_size is None:
+            stream = TrainingStream(self.task, self.batch_size, self.seed, held_out)
+        else:
+            repeated = round(self.repeated_share * self.batch_size)
+            fresh = None if repeated == self.batch_size else TrainingStream(
+                self.task, self.batch_size - repeated, self.seed, held_out
+            )  # fmt: skip
+            stream = PoolStream(self.task, self.pool, self.batch_size, batches, self.seed, self.repeated_share, fresh)
+            rank_zero_info(
+                f"finite regime: a pool of {self.train_size:,} problems, {repeated} per batch of {self.batch_size}: "
+                f"each seen about every {self.train_size / (repeated * batches):.3g} epochs"
+            )
+        return self._loader(stream, StreamSampler(batches, world, rank), self.num_workers)
+
+    @property
+    def pool(self) -> Problems:
+        """The fixed training set of the finite regime (`train_size` distinct problems, none held out)."""
+        if self.train_size is None:
+            raise ConfigError("this data has no pool: set train_size for the finite regime")
+        if self._pool is None:
+            held_out = HeldOut(self.task, list(self.eval_problems.values()))
+            self._pool = draw_pool(self.task, self.train_size, self.seed, held_out)
+        return self._pool
+
+    def check_problem_space(self, held_out: int) -> None:
+        """A task with few problems cannot feed an epoch of fresh ones (or a pool of `train_size`): say so."""
+        space = self.task.problem_space
+        if space is None:
+            return
+        available = space - held_out
+        if self.train_size is None and self.epoch_size > available:
+            raise ConfigError(
+                f"the task has {space:,} problems ({available:,} outside the evaluation sets), fewer than an epoch "
+                f"of {self.epoch_size:,}: training would repeat them. Set train_size (at most {available:,}) for "
+                "the finite regime, or a smaller epoch_size"
+            )
+        if self.train_size is not None and self.train_size > available:
+            raise ConfigError(
+                f"train_size={self.train_size:,} is more than the {available:,} problems of the task outside the "
+                "evaluation sets"
+            )
 
     def _eval_dataloaders(self) -> list[StatefulDataLoader]:
         world, rank = self._ranks()

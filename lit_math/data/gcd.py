@@ -25,6 +25,10 @@ class GCDDataModule(StreamingDataModule):
         epoch_size: Training examples per epoch, over all devices (the paper's epochs are 300000).
         batch_size: Examples per batch and device.
         num_workers: Dataloader worker processes per device generating batches (0: in the main process).
+        train_size: The finite regime: train on a fixed pool of this many distinct problems (drawn once from
+            ``seed``, none from the evaluation sets), in a new order at each pass. Default: fresh problems always.
+        repeated_share: With ``train_size``, the share of each batch taken from the pool; the rest is fresh
+            ("two-class" sampling). Default 1: the pool only.
         seed: Seed of the training stream; every (seed, epoch, batch) has its own random stream.
         eval_seed: Seed of the evaluation sets, kept apart from ``seed`` so runs share their test problems.
         per_class: Evaluation set ``classes``: this many pairs with GCD exactly k, for each k in 1..classes.
@@ -45,6 +49,8 @@ class GCDDataModule(StreamingDataModule):
         num_workers: int = 0,
         seed: int = 0,
         eval_seed: int = 1_000_003,
+        train_size: int | None = None,
+        repeated_share: float = 1.0,
         per_class: int = 1000,
         classes: int | None = None,
         natural_size: int = 10_000,
@@ -56,8 +62,9 @@ class GCDDataModule(StreamingDataModule):
         elif isinstance(max_int, int):
             self.knobs["max_outcome"] = min(100, max_int)
         super().__init__(
-            epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed
-        )
+            epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed,
+            train_size=train_size, repeated_share=repeated_share,
+        )  # fmt: skip
         self.per_class = check_int("per_class", per_class, 0)
         self.classes = check_int(
             "classes (at most max_int)", min(100, max_int) if classes is None else classes, 1, max_int

@@ -35,6 +35,10 @@ class LinearAlgebraDataModule(StreamingDataModule):
         epoch_size: Training examples per epoch, over all devices.
         batch_size: Examples per batch and device.
         num_workers: Dataloader worker processes per device (0: in the main process).
+        train_size: The finite regime: train on a fixed pool of this many distinct problems (drawn once from
+            ``seed``, none from the evaluation sets), in a new order at each pass. Default: fresh problems always.
+        repeated_share: With ``train_size``, the share of each batch taken from the pool; the rest is fresh
+            ("two-class" sampling). Default 1: the pool only.
         seed: Seed of the training stream.
         eval_seed: Seed of the evaluation set, kept apart from ``seed``.
         eval_size: Problems of the ``valid`` evaluation set.
@@ -61,6 +65,8 @@ class LinearAlgebraDataModule(StreamingDataModule):
         num_workers: int = 0,
         seed: int = 0,
         eval_seed: int = 1_000_003,
+        train_size: int | None = None,
+        repeated_share: float = 1.0,
         eval_size: int = 1000,
     ) -> None:
         self.min_size = min_size  # read by build_task, which the base class calls
@@ -70,8 +76,9 @@ class LinearAlgebraDataModule(StreamingDataModule):
             bound=bound, eigen_distribution=eigen_distribution, noise=noise, tolerance=tolerance,
         )  # fmt: skip
         super().__init__(
-            epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed
-        )
+            epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed,
+            train_size=train_size, repeated_share=repeated_share,
+        )  # fmt: skip
         self.eval_size = check_int("eval_size", eval_size, 1)
         self.eval_by_size = eval_by_size
         self.save_hyperparameters()

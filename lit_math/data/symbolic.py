@@ -82,6 +82,10 @@ class SymbolicDataModule(StreamingDataModule):
         epoch_size: Training examples per epoch, over all devices.
         batch_size: Examples per batch and device.
         num_workers: Dataloader worker processes per device generating batches (0: in the main process).
+        train_size: The finite regime: train on a fixed pool of this many distinct problems (drawn once from
+            ``seed``, none from the evaluation sets), in a new order at each pass. Default: fresh problems always.
+        repeated_share: With ``train_size``, the share of each batch taken from the pool; the rest is fresh
+            ("two-class" sampling). Default 1: the pool only.
         seed: Seed of the training stream.
         eval_seed: Seed of the evaluation set, kept apart from ``seed`` so runs share their test problems.
     """
@@ -102,14 +106,19 @@ class SymbolicDataModule(StreamingDataModule):
         num_workers: int = 0,
         seed: int = 0,
         eval_seed: int = 1_000_003,
+        train_size: int | None = None,
+        repeated_share: float = 1.0,
     ) -> None:
         self.knobs = dict(
             family_knobs, max_ops=max_ops, max_len=max_len, leaf_variable=leaf_variable, max_leaf=max_leaf,
             operators=operators, seconds=seconds,
         )  # fmt: skip
         super().__init__(
-            epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed
-        )
+            epoch_size=epoch_size, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed,
+            train_size=train_size, repeated_share=repeated_share,
+        )  # fmt: skip
+        if source is not None and train_size is not None:
+            raise ConfigError(f"train_size draws a pool from the generator; source={source!r} is a corpus already")
         self.source = source
         self.eval_size = check_int("eval_size", eval_size, 1)
         self.corpus: Corpus | None = None

@@ -28,6 +28,9 @@ class Task(ABC):
     kept problem, the attempts rejected before it, one column per kind (logged by GenerationStats)."""
     distinct_in_batch: ClassVar[bool] = False
     """Whether a training batch must not hold one problem twice (the symbolic papers deduplicate their data)."""
+    problem_space: int | None = None
+    """How many distinct problems the task has, when few enough to matter (small moduli, small operands): the
+    data refuses an epoch of fresh problems larger than that. None: practically unlimited."""
     outcome_kinds: ClassVar[tuple[str, ...]] = ()
     """Named outcomes that `judge` reports besides correctness (kinds of failure such as malformed or timeout,
     accuracy at stricter tolerances), logged as shares. Read it per instance: a task may make it a property."""

@@ -141,6 +141,11 @@ class GCDTask(Task):
             a[drawn], b[drawn] = pairs["a"], pairs["b"]
         return {"a": a, "b": b}
 
+    @property
+    def problem_space(self) -> int:  # type: ignore[override]
+        """Unordered pairs of 1..max_int (a pair and its swap are one problem)."""
+        return self.max_int * (self.max_int + 1) // 2
+
     # --- encoding and scoring ------------------------------------------------------------------------
     def keys(self, problems: Problems) -> np.ndarray:
         # (a, b) and (b, a) are one problem: the model must not see either order of a held-out pair.

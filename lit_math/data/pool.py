@@ -1,0 +1,100 @@
+"""The finite-data regime: a fixed training set, drawn once and seen again and again.
+
+Grokking in its original sense (Power et al. 2022) and the repetition studies (Charton & Kempe 2024, "Emergent
+properties with repeated examples") need what the fresh stream never does: the same examples many times. A
+pool of `train_size` distinct problems is drawn once from the seed, apart from every evaluation set; the
+stream then walks through it in passes, each pass in a new order, whatever the epoch size, the number of
+ranks or workers (positions come from the global batch index, as for the fresh stream). With
+`repeated_share` below 1 ("two-class" sampling), each batch takes that share from the pool and the rest
+fresh from the generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from torch.utils.data import Dataset
+
+from lit_math.data.stream import HeldOut, TrainingStream, to_batch
+from lit_math.errors import ConfigError
+from lit_math.tasks import Problems, Task, take
+
+POOL_DRAWS = 17
+"""Salt of the pool's generator (kept apart from the stream's (seed, epoch, index) generators)."""
+POOL_ORDERS = 19
+MAX_POOL_ROUNDS = 1000
+
+
+def draw_pool(task: Task, size: int, seed: int, held_out: HeldOut) -> Problems:
+    """`size` distinct problems, none held out; a ConfigError when the task cannot have that many."""
+    rng = np.random.default_rng([seed, POOL_DRAWS])
+    parts: list[Problems] = []
+    seen = np.empty(0, dtype=np.int64)
+    for _ in range(MAX_POOL_ROUNDS):
+        missing = size - len(seen)
+        if missing == 0:
+            return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        drawn = task.sample(rng, max(missing, 64))
+        keys = task.keys(drawn)
+        _, first = np.unique(keys, return_index=True)
+        new = np.zeros(len(keys), dtype=bool)
+        new[np.sort(first)] = True
+        new &= ~held_out.contains(keys) & ~np.isin(keys, seen)
+        keep = np.flatnonzero(new)[:missing]
+        parts.append(take(drawn, keep))
+        seen = np.concatenate([seen, keys[keep]])
+    raise ConfigError(
+        f"after {MAX_POOL_ROUNDS} rounds the pool holds {len(seen)} distinct problems, short of train_size={size}: "
+        f"the task has few more problems than that outside the {len(held_out)} held out; lower train_size"
+    )
+
+
+class PoolStream(Dataset):
+    """Item `(epoch, index)`: `pool_share` problems at the next positions of the pool's passes, plus fresh ones."""
+
+    def __init__(
+        self,
+        task: Task,
+        pool: Problems,
+        batch_size: int,
+        batches_per_epoch: int,
+        seed: int,
+        repeated_share: float,
+        fresh: TrainingStream | None,
+    ) -> None:
+        self.task, self.pool, self.seed = task, pool, seed
+        self.size = len(next(iter(pool.values())))
+        self.per_batch = batch_size if fresh is None else round(repeated_share * batch_size)
+        self.batches_per_epoch = batches_per_epoch
+        self.fresh = fresh
+        self._orders: dict[int, np.ndarray] = {}
+
+    def order(self, one_pass: int) -> np.ndarray:
+        """The pool's order in pass `one_pass` (the two latest kept: a batch spans at most two passes)."""
+        if one_pass not in self._orders:
+            rng = np.random.default_rng([self.seed, POOL_ORDERS, one_pass])
+            self._orders = {k: v for k, v in self._orders.items() if k == one_pass - 1}
+            self._orders[one_pass] = rng.permutation(self.size)
+        return self._orders[one_pass]
+
+    def rows(self, epoch: int, index: int) -> np.ndarray:
+        """Pool rows of batch `index` of `epoch`: the positions after all earlier batches' ones."""
+        start = (epoch * self.batches_per_epoch + index) * self.per_batch
+        positions = start + np.arange(self.per_batch)
+        passes = positions // self.size
+        rows = np.empty(self.per_batch, dtype=np.int64)
+        for one_pass in np.unique(passes):
+            here = passes == one_pass
+            rows[here] = self.order(int(one_pass))[positions[here] % self.size]
+        return rows
+
+    def problems(self, epoch: int, index: int) -> Problems:
+        repeated = take(self.pool, self.rows(epoch, index))
+        if self.fresh is None:
+            return repeated
+        fresh = self.fresh.problems(epoch, index)
+        return {name: np.concatenate([repeated[name], fresh[name]]) for name in repeated}
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:
+        return to_batch(self.task, self.problems(*key))
