@@ -205,7 +205,15 @@ def test_help_lists_the_family_knobs_and_translate(tmp_path):
     for text in ("--data.help GCDDataModule", "operands:", "max_int:", "--model.d_model"):
         assert text in result.stdout
     families = re.findall(r"^--data lit_math\.data\.(\w+)", result.stdout, flags=re.MULTILINE)
-    assert families == ["GCDDataModule", "LinearAlgebraDataModule", "IntegrationDataModule", "ODEDataModule"]
+    assert sorted(families) == [
+        "ArithmeticDataModule",
+        "FileDataModule",
+        "GCDDataModule",
+        "IntegrationDataModule",
+        "LinearAlgebraDataModule",
+        "ODEDataModule",
+        "PolynomialDataModule",
+    ]
     assert "lit-math translate" in lit_math("--help", cwd=tmp_path).stdout
 
 

@@ -1,5 +1,7 @@
 """The finite-data regime: a fixed pool, repeated pass after pass in new orders, never an evaluation problem."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ def keys_of(data, problems):
 
 
 def epoch_batches(data, epoch, world=1, rank=0):
-    data.trainer = None
+    data.trainer = SimpleNamespace(world_size=world, global_rank=rank)  # what the loader reads of a DDP trainer
     loader = data.train_dataloader()
     sampler = StreamSampler(data.epoch_size // data.batch_size, world, rank)
     sampler.set_epoch(epoch)
@@ -31,6 +33,9 @@ def test_the_pool_is_distinct_held_out_free_and_repeats_in_new_orders():
     first, second = np.concatenate(seen[:10]), np.concatenate(seen[10:])
     assert sorted(first) == sorted(pool) and sorted(second) == sorted(pool)  # each pass: the pool once
     assert not np.array_equal(first, second)  # in another order
+    assert data.eval_set_names == ["natural", "classes", "train_pool"]  # memorisation, scored with the rest
+    remembered = data.task.keys(data.evaluated_sets["train_pool"])
+    assert len(remembered) == 200 and np.isin(remembered, pool).all()  # as many as the first set, 200 here
     again = tiny_data(train_size=200, epoch_size=100, batch_size=20)
     assert np.array_equal(again.task.keys(again.pool), pool)  # drawn from the seed: a resumed run has it back
 
@@ -68,7 +73,6 @@ def test_a_run_trains_on_the_pool_only(tmp_path):
         (dict(repeated_share=0.5), "below 1 only with train_size"),
         (dict(train_size=10, repeated_share=0.01, batch_size=32), "needs at least one repeated and one fresh"),
         (dict(train_size=0), "train_size must be"),
-        (dict(max_int=40, classes=5, per_class=2, natural_size=10, epoch_size=832), "the task has 820 problems"),
         (dict(max_int=40, classes=5, per_class=2, natural_size=10, train_size=900), "train_size=900 is more than"),
     ],
 )
@@ -76,4 +80,22 @@ def test_impossible_regimes_are_named(knobs, message):
     with pytest.raises(ConfigError, match=message):
         data = tiny_data(**knobs)
         data.trainer = None
+        data.train_dataloader()
+
+
+def test_every_pool_problem_is_served_equally_often_whatever_the_number_of_ranks():
+    """Ranks drop the batches of an epoch that do not divide among them; the pool's passes skip nothing."""
+    data = tiny_data(train_size=100, epoch_size=100, batch_size=10)  # 10 batches an epoch, 3 ranks serve 9
+    pool = data.task.keys(data.pool)
+    served = [keys_of(data, b["problems"]) for e in range(10) for r in range(3) for b in epoch_batches(data, e, 3, r)]
+    _, counts = np.unique(np.concatenate(served), return_counts=True)
+    assert len(counts) == len(pool) and set(counts.tolist()) == {9}  # 900 served: nine passes, none skipped
+
+
+def test_a_task_whose_evaluation_sets_hold_every_problem_is_refused():
+    from lit_math.data import ArithmeticDataModule
+
+    data = ArithmeticDataModule(operation="mod_add", modulus=3, eval_size=9, batch_size=4, epoch_size=8)
+    data.trainer = None
+    with pytest.raises(ConfigError, match="the evaluation sets hold all 9 problems of the task"):
         data.train_dataloader()

@@ -9,14 +9,14 @@ from typing import Any
 
 import lightning as L
 import numpy as np
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import Dataset
 from torchdata.stateful_dataloader import StatefulDataLoader
 
 from lit_math.data.pool import PoolStream, draw_pool
 from lit_math.data.stream import EvaluationShard, HeldOut, StreamSampler, TrainingStream, WholeShard
 from lit_math.errors import ConfigError, check_int
-from lit_math.tasks import Problems, Task
+from lit_math.tasks import Problems, Task, count, take
 
 
 class StreamingDataModule(L.LightningDataModule):
@@ -80,8 +80,18 @@ class StreamingDataModule(L.LightningDataModule):
         return self._eval_problems
 
     @property
+    def evaluated_sets(self) -> dict[str, Problems]:
+        """What validation scores: the held-out evaluation sets and, in the finite regime, `train_pool`, the
+        first problems of the pool (as many as the first set): memorisation next to generalisation."""
+        sets = dict(self.eval_problems)
+        if self.train_size is not None:
+            first = count(next(iter(sets.values())))
+            sets["train_pool"] = take(self.pool, slice(0, first))
+        return sets
+
+    @property
     def eval_set_names(self) -> list[str]:
-        return list(self.eval_problems)
+        return list(self.evaluated_sets)
 
     def state_dict(self) -> dict[str, Any]:
         """Saved in checkpoints, so `lit-math validate/test/predict --ckpt_path` can rebuild this data alone."""
@@ -112,7 +122,8 @@ class StreamingDataModule(L.LightningDataModule):
             fresh = None if repeated == self.batch_size else TrainingStream(
                 self.task, self.batch_size - repeated, self.seed, held_out
             )  # fmt: skip
-            stream = PoolStream(self.task, self.pool, self.batch_size, batches, self.seed, self.repeated_share, fresh)
+            served = batches // world * world  # the sampler drops the rest: pool positions follow what is served
+            stream = PoolStream(self.task, self.pool, self.batch_size, served, self.seed, self.repeated_share, fresh)
             rank_zero_info(
                 f"finite regime: a pool of {self.train_size:,} problems, {repeated} per batch of {self.batch_size}: "
                 f"each seen about every {self.train_size / (repeated * batches):.3g} epochs"
@@ -130,16 +141,19 @@ class StreamingDataModule(L.LightningDataModule):
         return self._pool
 
     def check_problem_space(self, held_out: int) -> None:
-        """A task with few problems cannot feed an epoch of fresh ones (or a pool of `train_size`): say so."""
+        """A task with few problems cannot feed an epoch of fresh ones (said at start-up) or a pool larger than
+        it (an error)."""
         space = self.task.problem_space
         if space is None:
             return
         available = space - held_out
+        if available <= 0:
+            raise ConfigError(f"the evaluation sets hold all {space:,} problems of the task: none is left to train on")
         if self.train_size is None and self.epoch_size > available:
-            raise ConfigError(
+            rank_zero_warn(
                 f"the task has {space:,} problems ({available:,} outside the evaluation sets), fewer than an epoch "
-                f"of {self.epoch_size:,}: training would repeat them. Set train_size (at most {available:,}) for "
-                "the finite regime, or a smaller epoch_size"
+                f"of {self.epoch_size:,}: fresh draws will repeat them (sampling with replacement). For a fixed "
+                f"training set seen pass after pass, set train_size (at most {available:,})"
             )
         if self.train_size is not None and self.train_size > available:
             raise ConfigError(
@@ -150,8 +164,8 @@ class StreamingDataModule(L.LightningDataModule):
     def _eval_dataloaders(self) -> list[StatefulDataLoader]:
         world, rank = self._ranks()
         loaders = []
-        for name, problems in self.eval_problems.items():  # encoded once: no workers needed to serve them
-            size = len(next(iter(problems.values())))
+        for name, problems in self.evaluated_sets.items():  # encoded once: no workers needed to serve them
+            size = count(problems)
             if size < world:
                 raise ConfigError(f"evaluation set {name!r} has {size} problems for {world} devices: give it more")
             shard = EvaluationShard(self.task, problems, self.batch_size, world, rank)

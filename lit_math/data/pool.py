@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from lit_math.data.stream import HeldOut, TrainingStream, to_batch
 from lit_math.errors import ConfigError
-from lit_math.tasks import Problems, Task, take
+from lit_math.tasks import Problems, Task, count, take
 
 POOL_DRAWS = 17
 """Salt of the pool's generator (kept apart from the stream's (seed, epoch, index) generators)."""
@@ -27,8 +27,12 @@ MAX_POOL_ROUNDS = 1000
 
 
 def draw_pool(task: Task, size: int, seed: int, held_out: HeldOut) -> Problems:
+    """The training pool: `size` distinct problems, none held out, drawn from `seed` alone."""
+    return distinct_problems(task, size, np.random.default_rng([seed, POOL_DRAWS]), held_out)
+
+
+def distinct_problems(task: Task, size: int, rng: np.random.Generator, held_out: HeldOut) -> Problems:
     """`size` distinct problems, none held out; a ConfigError when the task cannot have that many."""
-    rng = np.random.default_rng([seed, POOL_DRAWS])
     parts: list[Problems] = []
     seen = np.empty(0, dtype=np.int64)
     for _ in range(MAX_POOL_ROUNDS):
@@ -45,8 +49,8 @@ def draw_pool(task: Task, size: int, seed: int, held_out: HeldOut) -> Problems:
         parts.append(take(drawn, keep))
         seen = np.concatenate([seen, keys[keep]])
     raise ConfigError(
-        f"after {MAX_POOL_ROUNDS} rounds the pool holds {len(seen)} distinct problems, short of train_size={size}: "
-        f"the task has few more problems than that outside the {len(held_out)} held out; lower train_size"
+        f"after {MAX_POOL_ROUNDS} rounds, {len(seen)} distinct problems were found, short of the {size} asked: "
+        f"the task has few more problems than that outside the {len(held_out)} held out; ask for fewer"
     )
 
 
@@ -64,7 +68,7 @@ class PoolStream(Dataset):
         fresh: TrainingStream | None,
     ) -> None:
         self.task, self.pool, self.seed = task, pool, seed
-        self.size = len(next(iter(pool.values())))
+        self.size = count(pool)
         self.per_batch = batch_size if fresh is None else round(repeated_share * batch_size)
         self.batches_per_epoch = batches_per_epoch
         self.fresh = fresh

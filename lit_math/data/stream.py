@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset, DistributedSampler
 
 from lit_math.errors import ConfigError
-from lit_math.tasks import Problems, Task, take
+from lit_math.tasks import Problems, Task, count, take
 
 MAX_RESAMPLING_ROUNDS = 1000
 
@@ -156,7 +156,7 @@ class EvaluationShard(Dataset):
 
     def __init__(self, task: Task, problems: Problems, batch_size: int, world: int, rank: int) -> None:
         mine = take(problems, slice(rank, None, world))
-        n = len(next(iter(mine.values())))
+        n = count(mine)
         self.batches = [to_batch(task, take(mine, slice(i, i + batch_size))) for i in range(0, n, batch_size)]
 
     def __len__(self) -> int:

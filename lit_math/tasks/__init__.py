@@ -3,15 +3,28 @@
 from typing import Any
 
 from lit_math.errors import ConfigError
-from lit_math.tasks.base import Problems, Task, take
+from lit_math.tasks.arithmetic import ArithmeticTask
+from lit_math.tasks.base import Problems, Task, count, take
+from lit_math.tasks.files import FileTask
 from lit_math.tasks.gcd import GCDTask
 from lit_math.tasks.integration import IntegrationTask
 from lit_math.tasks.linalg import LinearAlgebraTask
 from lit_math.tasks.ode import ODETask
+from lit_math.tasks.polynomials import PolynomialTask
 from lit_math.tasks.sizes import LinearAlgebraSizes
 
 TASKS: dict[str, type[Task]] = {
-    task.family: task for task in (GCDTask, IntegrationTask, LinearAlgebraTask, LinearAlgebraSizes, ODETask)
+    task.family: task
+    for task in (
+        ArithmeticTask,
+        FileTask,
+        GCDTask,
+        IntegrationTask,
+        LinearAlgebraTask,
+        LinearAlgebraSizes,
+        ODETask,
+        PolynomialTask,
+    )
 }
 
 
@@ -26,13 +39,17 @@ def build_task(config: dict[str, Any]) -> Task:
 
 __all__ = [
     "TASKS",
+    "ArithmeticTask",
+    "FileTask",
     "GCDTask",
     "IntegrationTask",
     "LinearAlgebraSizes",
     "LinearAlgebraTask",
     "ODETask",
+    "PolynomialTask",
     "Problems",
     "Task",
     "build_task",
+    "count",
     "take",
 ]

@@ -72,7 +72,7 @@ class Task(ABC):
 
     def describe(self, problems: Problems) -> list[dict[str, Any]]:
         """Each problem as JSON-ready values (prediction files)."""
-        n = len(next(iter(problems.values())))
+        n = count(problems)
         return [{name: values[i].item() for name, values in problems.items()} for i in range(n)]
 
     @abstractmethod
@@ -80,6 +80,24 @@ class Task(ABC):
         """A human reading of each hypothesis (its value, or why it is malformed)."""
 
 
-def take(problems: Problems, index: np.ndarray) -> Problems:
+def row_keys(rows: np.ndarray) -> np.ndarray:
+    """One int64 key per row of a 2-D integer array, folding its columns with splitmix64's finaliser: distinct
+    rows get distinct keys but for collisions of probability 2^-64 per pair."""
+    keys = np.full(len(rows), np.uint64(rows.shape[1]))
+    with np.errstate(over="ignore"):
+        for column in rows.T:
+            x = (keys ^ column.astype(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            keys = x ^ (x >> np.uint64(31))
+    return keys.view(np.int64)
+
+
+def count(problems: Problems) -> int:
+    """How many problems a batch holds."""
+    return len(next(iter(problems.values())))
+
+
+def take(problems: Problems, index: np.ndarray | slice) -> Problems:
     """Rows `index` (boolean mask or integer indices) of every array of `problems`."""
     return {name: values[index] for name, values in problems.items()}

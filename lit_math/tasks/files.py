@@ -1,0 +1,271 @@
+"""Your own data: examples read from text files whose input and output have declared types (Int2Int's format).
+
+A line is input tokens, a tab, output tokens (whitespace between tokens). A side's type is a comma-separated
+list of items, written one after the other:
+  int          a sign then base-B digits (`- 3 500` is -3500 in base 1000)
+  int[n]       `Vn` then n ints
+  range(a,b)   one token, an integer in a..b-1 written in base 10 (a class, a rank); range(b) is range(0,b)
+  float        a number in the float encoding (P10, P1000, B1999, FP15)
+  float[n]     `Vn` then n floats
+  tokens       any tokens (alone on its side): no structure, scored by exact match
+`int[5]:range(2)` is Int2Int's elliptic-curve example. Scoring follows the output type: integers and ranges
+exactly, floats by relative L1 error under a tolerance, so a float answer need not repeat the reference's
+last digit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from lit_math.encoding import SPECIAL_TOKENS, DecodeError, IntegerCodec, Vocabulary
+from lit_math.encoding.floats import FloatCodec
+from lit_math.errors import ConfigError, check_int
+from lit_math.tasks.base import Problems, Task, row_keys
+
+ITEM = re.compile(r"^(int|float)(\[(\d+)\])?$|^range\((-?\d+)(?:,(-?\d+))?\)$|^tokens$")
+TYPES_HELP = "int, int[n], range(a,b), range(b), float, float[n], tokens (comma-separated; input:output)"
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+    """int, float, range or tokens."""
+    length: int | None = None
+    """n of int[n] / float[n]; None for one number."""
+    low: int = 0
+    high: int = 0
+
+
+def parse_side(text: str) -> tuple[Item, ...]:
+    items = []
+    for word in re.split(r",(?![^(]*\))", text.replace(" ", "")):  # commas between items, not in range(a,b)
+        match = ITEM.match(word)
+        if match is None:
+            raise ConfigError(f"{word!r} is not a data type; known: {TYPES_HELP}")
+        if word.startswith("range"):
+            low, high = (
+                (0, int(match.group(4))) if match.group(5) is None else (int(match.group(4)), int(match.group(5)))
+            )
+            if high <= low:
+                raise ConfigError(f"{word}: the range is empty")
+            items.append(Item("range", None, low, high))
+        elif word == "tokens":
+            items.append(Item("tokens"))
+        else:
+            items.append(Item(match.group(1), None if match.group(3) is None else int(match.group(3))))
+    if any(i.kind == "tokens" for i in items) and len(items) > 1:
+        raise ConfigError(f"{text!r}: tokens takes a whole side")
+    for first, second in itertools.pairwise(items):
+        if first.kind == "int" and second.kind == "range":  # its digits would read as the int's
+            raise ConfigError(f"{text!r}: a range right after an int cannot be told from the int's last digits")
+    return tuple(items)
+
+
+def parse_types(types: str) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
+    """`IN:OUT` -> (input items, output items)."""
+    sides = types.split(":")
+    if len(sides) != 2:
+        raise ConfigError(f"data types are written input:output, e.g. int[5]:range(2); got {types!r}")
+    return parse_side(sides[0]), parse_side(sides[1])
+
+
+@dataclass(frozen=True)
+class FileTask(Task):
+    """Examples from files, typed (see the module doc); problems are token-id rows, as in the symbolic families."""
+
+    family: ClassVar[str] = "data"
+    types: str = "tokens:tokens"
+    base: int = 1000
+    encoding: str = "P1000"
+    tolerance: float = 0.05
+    source_len: int = 64
+    """Longest input in tokens (the files decide it)."""
+    target_len: int = 64
+    tokens: tuple[str, ...] = ()
+    """Tokens of `tokens` sides, as found in the files (the typed sides' tokens follow from the types)."""
+
+    def __post_init__(self) -> None:
+        inputs, outputs = parse_types(self.types)
+        integers, floats = IntegerCodec(self.base), FloatCodec(self.encoding, 100)
+        if not 0 < self.tolerance < 1:
+            raise ConfigError(f"tolerance must be in (0, 1), got {self.tolerance}")
+        check_int("source_len", self.source_len, 1)
+        check_int("target_len", self.target_len, 1)
+        words: list[str] = []
+        for item in (*inputs, *outputs):
+            if item.length is not None:
+                words.append(f"V{item.length}")
+            words += {
+                "int": integers.tokens,
+                "float": floats.tokens,
+                "range": [str(v) for v in range(item.low, item.high)],
+                "tokens": list(self.tokens),
+            }[item.kind]
+        object.__setattr__(self, "tokens", tuple(self.tokens))
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "outputs", outputs)
+        object.__setattr__(self, "integers", integers)
+        object.__setattr__(self, "floats", floats)
+        object.__setattr__(self, "vocabulary", Vocabulary(dict.fromkeys(words)))
+        object.__setattr__(self, "known", frozenset(self.vocabulary.tokens[len(SPECIAL_TOKENS) :]))
+        object.__setattr__(self, "max_source_len", self.source_len + 1)
+        object.__setattr__(self, "max_target_len", self.target_len + 2)
+
+    def config(self) -> dict[str, Any]:
+        return {"family": self.family, **asdict(self), "tokens": list(self.tokens)}
+
+    # --- reading typed token sequences -----------------------------------------------------------------
+    def read(self, words: Sequence[str], items: Sequence[Item]) -> list[int | float | str]:
+        """The values of a side (ValueError naming what is wrong): ints, floats, range values, or the tokens."""
+        if items[0].kind == "tokens":
+            return list(words)
+        values: list[int | float | str] = []
+        at = 0
+        for item in items:
+            count = 1
+            if item.length is not None:
+                if at >= len(words) or words[at] != f"V{item.length}":
+                    raise ValueError(f"expected V{item.length} at token {at + 1}")
+                at, count = at + 1, item.length
+            for _ in range(count):
+                if at >= len(words):
+                    raise ValueError(f"ends early: expected {item.kind} at token {at + 1}")
+                if item.kind == "range":
+                    if not re.fullmatch(r"-?\d+", words[at]) or not item.low <= int(words[at]) < item.high:
+                        raise ValueError(f"{words[at]!r} is not in range({item.low},{item.high})")
+                    values.append(int(words[at]))
+                    at += 1
+                elif item.kind == "float":
+                    per = self.floats.per_number
+                    values.append(self.floats.decode(list(words[at : at + per])))
+                    at += per
+                else:
+                    end = at + 1
+                    while end < len(words) and words[end].isdigit():
+                        end += 1
+                    try:
+                        values.append(self.integers.decode(words[at:end]))
+                    except DecodeError as error:
+                        raise ValueError(str(error)) from None
+                    at = end
+        if at != len(words):
+            raise ValueError(f"{len(words) - at} tokens left after the declared types")
+        return values
+
+    def ids(self, words: Sequence[str]) -> list[int]:
+        """Vocabulary ids of a side's tokens (ValueError for a token the types do not allow)."""
+        unknown = next((word for word in words if word not in self.known), None)
+        if unknown is not None:
+            raise ValueError(f"token {unknown!r} is not one the declared types write")
+        return self.vocabulary.ids(list(words))
+
+    # --- the Task contract -----------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, n: int) -> Problems:
+        raise ConfigError("a data file is read, not sampled: use FileDataModule")
+
+    def keys(self, problems: Problems) -> np.ndarray:
+        return row_keys(problems["problem"])
+
+    def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
+        problem, solution = problems["problem"], problems["solution"]
+        n = len(problem)
+        source = np.concatenate([problem, np.zeros((n, 1), dtype=problem.dtype)], axis=1)
+        source[np.arange(n), (problem != Vocabulary.pad_id).sum(axis=1)] = Vocabulary.eos_id
+        target = np.concatenate([np.full((n, 1), Vocabulary.bos_id), solution, np.zeros((n, 1))], axis=1)
+        target = target.astype(np.int64)
+        target[np.arange(n), (solution != Vocabulary.pad_id).sum(axis=1) + 1] = Vocabulary.eos_id
+        return source.astype(np.int64), target
+
+    def _words(self, ids: np.ndarray) -> list[str]:
+        """The words of a stored problem or solution row (padded with PAD)."""
+        tokens, out = self.vocabulary.tokens, []
+        for i in ids.tolist():
+            if i == Vocabulary.pad_id:
+                break
+            out.append(tokens[i])
+        return out
+
+    @property
+    def outcome_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("malformed",)
+
+    def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        n = len(hypotheses)
+        correct, malformed = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        for i in range(n):
+            row = hypotheses[i].tolist()
+            if Vocabulary.eos_id not in row:
+                malformed[i] = True
+                continue
+            truth = self.read(self._words(problems["solution"][i]), self.outputs)
+            try:  # a generated answer: every id up to EOS (a PAD or an unknown id inside is malformed)
+                answer = self.read(self.vocabulary.words(hypotheses[i]), self.outputs)
+            except ValueError:
+                malformed[i] = True
+                continue
+            correct[i] = self.same(answer, truth)
+        return correct, {"malformed": malformed}
+
+    def same(self, answer: list[Any], truth: list[Any]) -> bool:
+        """Exact for integers, ranges and tokens; relative L1 error under the tolerance for the floats."""
+        if len(answer) != len(truth):
+            return False
+        is_float = [isinstance(v, float) for v in truth]
+        if any(a != t for a, t, f in zip(answer, truth, is_float, strict=True) if not f):
+            return False
+        floats = np.array([(a, t) for a, t, f in zip(answer, truth, is_float, strict=True) if f], dtype=float)
+        if not len(floats):
+            return True
+        error = np.abs(floats[:, 0] - floats[:, 1]).sum() / max(np.abs(floats[:, 1]).sum(), 1e-12)
+        return bool(error <= self.tolerance)
+
+    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
+        return self.judge(problems, hypotheses)[0]
+
+    @property
+    def classes_are(self) -> str:  # type: ignore[override]
+        single = self.outputs[0] if len(self.outputs) == 1 else None
+        return "the answer (range output)" if single and single.kind == "range" else "length of the problem"
+
+    def classes(self, problems: Problems) -> np.ndarray:
+        single = self.outputs[0] if len(self.outputs) == 1 else None
+        if single is not None and single.kind == "range":
+            return np.array([int(self._words(row)[0]) - single.low for row in problems["solution"]], dtype=np.int64)
+        return (problems["problem"] != Vocabulary.pad_id).sum(axis=1).astype(np.int64)
+
+    def parse_problem(self, args: Sequence[str]) -> Problems:
+        words = " ".join(args).split()
+        try:
+            self.read(words, self.inputs)
+            ids = self.ids(words)
+        except ValueError as error:
+            kind = self.types.split(":")[0]
+            raise ConfigError(f"{' '.join(words)!r} is not an input of type {kind}: {error}") from None
+        if len(ids) > self.source_len:
+            raise ConfigError(f"the problem has {len(ids)} tokens; this model reads at most {self.source_len}")
+        problem = np.zeros((1, self.source_len), dtype=np.int64)
+        problem[0, : len(ids)] = ids
+        return {"problem": problem, "solution": np.zeros((1, self.target_len), dtype=np.int64)}
+
+    def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
+        out = []
+        for hypothesis in hypotheses:
+            words = self.vocabulary.words(hypothesis)
+            try:
+                self.read(words, self.outputs)
+                out.append(" ".join(words))
+            except ValueError as error:
+                out.append(f"(malformed: {error})")
+        return out
+
+    def describe(self, problems: Problems) -> list[dict[str, Any]]:
+        return [
+            {"problem": " ".join(self._words(p)), "solution": " ".join(self._words(s))}
+            for p, s in zip(problems["problem"], problems["solution"], strict=True)
+        ]
