@@ -14,12 +14,13 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from lit_math.analysis.gcd_rules import LEARNED_THRESHOLD, ClassTable, check_rules, markdown_table
-from lit_math.analysis.history import HISTORY_FILE, EpochRecord, RunHistory
+from lit_math.analysis.history import HISTORY_FILE, EpochRecord
 from lit_math.analysis.images import heatmap
+from lit_math.callbacks.recording import RecordingCallback
 from lit_math.errors import ConfigError, check_int
 
 
-class GCDClassPredictions(L.Callback):
+class GCDClassPredictions(RecordingCallback):
     """Counts, for each true class k = 1..classes, what the model predicts; logs what the GCD papers study.
 
     Works for any task whose answer is one integer and whose problems have a class (the task's `answers` and
@@ -38,6 +39,7 @@ class GCDClassPredictions(L.Callback):
     def __init__(
         self, eval_set: str = "classes", classes: int | None = None, learned_threshold: float = LEARNED_THRESHOLD
     ) -> None:
+        super().__init__(HISTORY_FILE, EpochRecord)
         self.eval_set = eval_set
         self.classes = None if classes is None else check_int("classes", classes, 1)
         if not 0 < learned_threshold <= 1:
@@ -46,9 +48,6 @@ class GCDClassPredictions(L.Callback):
         self.accuracy_history: list[list[float]] = []
         self.learned: list[int] = []
         self.events: list[str] = []
-        self.examples = 0
-        """Training examples seen, over all ranks."""
-        self.history = RunHistory(HISTORY_FILE, EpochRecord)
         self._counts: ClassTable | None = None
         self.table: ClassTable | None = None
         """The last validation's table, summed over ranks (for notebooks and tests)."""
@@ -69,14 +68,6 @@ class GCDClassPredictions(L.Callback):
             )
         self.classes = self.classes or getattr(trainer.datamodule, "classes", None) or 100
         self.base = task.config().get("base")
-
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.history.start(trainer)
-
-    def on_train_batch_end(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
-    ) -> None:
-        self.examples += batch["source"].shape[0] * trainer.world_size
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._counts = ClassTable.empty(self.classes)
@@ -159,16 +150,14 @@ class GCDClassPredictions(L.Callback):
 
     def state_dict(self) -> dict[str, Any]:
         return {
+            **super().state_dict(),
             "accuracy_history": self.accuracy_history,
             "learned": self.learned,
             "events": self.events,
-            "examples": self.examples,
-            "history_path": self.history.state_dict(),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.accuracy_history = state_dict["accuracy_history"]
         self.learned = state_dict["learned"]
         self.events = state_dict["events"]
-        self.examples = state_dict["examples"]
-        self.history.load_state_dict(state_dict["history_path"])
+        super().load_state_dict(state_dict)

@@ -16,11 +16,11 @@ import numpy as np
 import torch
 
 from lit_math.analysis.error_history import ERROR_HISTORY_FILE, ErrorRecord
-from lit_math.analysis.history import RunHistory
+from lit_math.callbacks.recording import RecordingCallback
 from lit_math.errors import check_int
 
 
-class ErrorAnalysis(L.Callback):
+class ErrorAnalysis(RecordingCallback):
     """Logs, every validation and for each evaluation set, `analysis/<set>/acc_by_class/<class>` and
     `analysis/<set>/among_errors/<kind>` (counts summed over DDP ranks first). During `fit` with a logger,
     the counts are also appended to `error_analysis.jsonl` in the run folder (what `lit-math report` reads).
@@ -30,22 +30,12 @@ class ErrorAnalysis(L.Callback):
     """
 
     def __init__(self, max_class: int = 1023) -> None:
+        super().__init__(ERROR_HISTORY_FILE, ErrorRecord)
         self.max_class = check_int("max_class", max_class, 0)
         self._sets: list[str] = []
         self._kinds: list[str] = []
-        self.examples = 0
-        """Training examples seen, over all ranks."""
-        self.history = RunHistory(ERROR_HISTORY_FILE, ErrorRecord)
         self.record: ErrorRecord | None = None
         """The last validation's counts, summed over ranks."""
-
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.history.start(trainer)
-
-    def on_train_batch_end(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
-    ) -> None:
-        self.examples += batch["source"].shape[0] * trainer.world_size
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._sets = list(pl_module.eval_set_names)
@@ -121,10 +111,3 @@ class ErrorAnalysis(L.Callback):
         """Per set, kind -> share of the wrong answers, at the last validation."""
         record = self.record
         return {} if record is None else {name: record.among_errors(name) for name in record.sets}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"examples": self.examples, "history_path": self.history.state_dict()}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.examples = state_dict["examples"]
-        self.history.load_state_dict(state_dict["history_path"])
