@@ -88,8 +88,8 @@ def test_evaluation_sets_are_fixed_by_their_own_seed():
 
 def test_held_out_problems_exhausting_the_space_is_a_clear_error():
     data = tiny_data(max_int=3, max_outcome=3, classes=1, per_class=30, natural_size=50)
-    with pytest.raises(RuntimeError, match=r"evaluation sets .* cover nearly all"):
-        data.train_dataloader().dataset[(0, 0)]
+    with pytest.raises(ConfigError, match="the evaluation sets hold all 6 problems of the task"):
+        data.train_dataloader()
 
 
 @pytest.mark.parametrize("size,world", [(150, 2), (40, 3), (4, 4), (7, 2)])
