@@ -23,14 +23,14 @@ def test_answers_are_numpys_and_the_reference_scores_right(operation):
         assert row[top] != 0 and 1 <= top <= 6
         if operation == "derivative":
             assert degrees[i] == top
-            tokens = t.answer_tokens(row)
+            tokens = t.answer_tokens(problems, i)
             read = t.read_polynomial(tokens)
             expected = np.polyder(row[: top + 1][::-1])[::-1]
             assert read == {k: int(c) for k, c in enumerate(expected) if c}
         else:
             found = np.roots(row[: top + 1][::-1].astype(float))
             real = np.sort(found[np.abs(found.imag) < 1e-6].real)[::-1]
-            read = t.read_roots(t.answer_tokens(row))
+            read = t.read_roots(t.answer_tokens(problems, i))
             assert len(read) == len(real) and np.allclose(read, real, rtol=5e-3, atol=1e-9)
     source, target = t.encode(problems)
     assert source.shape[1] <= t.max_source_len and target.shape[1] <= t.max_target_len

@@ -119,7 +119,7 @@ def generate(
     manifest["shards"] = shards
     write_atomically(directory / MANIFEST, json.dumps(manifest, indent=1))
     todo = [i for i in range(shards) if not shard_path(directory, i).is_file()]
-    held_out = HeldOut(data.task, list(data.eval_problems.values()))
+    held_out = data.held_out
     job = _ShardJob(data.task.config(), data.seed, shard_size, held_out, directory)
     bar = tqdm(total=shards, initial=shards - len(todo), unit="shard", disable=not progress, desc=str(directory))
     if workers == 1 or len(todo) <= 1:

@@ -55,6 +55,7 @@ class StreamingDataModule(L.LightningDataModule):
         self.task = self.build_task()
         self._eval_problems: dict[str, Problems] | None = None
         self._pool: Problems | None = None
+        self._held_out: HeldOut | None = None
 
     @abstractmethod
     def build_task(self) -> Task:
@@ -78,6 +79,13 @@ class StreamingDataModule(L.LightningDataModule):
         if self._eval_problems is None:
             self._eval_problems = self.build_eval_sets()
         return self._eval_problems
+
+    @property
+    def held_out(self) -> HeldOut:
+        """The evaluation sets' problems, which training never yields (built once)."""
+        if self._held_out is None:
+            self._held_out = HeldOut(self.task, list(self.eval_problems.values()))
+        return self._held_out
 
     @property
     def evaluated_sets(self) -> dict[str, Problems]:
@@ -111,7 +119,7 @@ class StreamingDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> StatefulDataLoader:
         world, rank = self._ranks()
-        held_out = HeldOut(self.task, list(self.eval_problems.values()))
+        held_out = self.held_out
         batches = self.epoch_size // self.batch_size
         self.check_problem_space(len(held_out))
         stream: Dataset
@@ -123,7 +131,7 @@ class StreamingDataModule(L.LightningDataModule):
                 self.task, self.batch_size - repeated, self.seed, held_out
             )  # fmt: skip
             served = batches // world * world  # the sampler drops the rest: pool positions follow what is served
-            stream = PoolStream(self.task, self.pool, self.batch_size, served, self.seed, self.repeated_share, fresh)
+            stream = PoolStream(self.task, self.pool, repeated, served, self.seed, fresh)
             rank_zero_info(
                 f"finite regime: a pool of {self.train_size:,} problems, {repeated} per batch of {self.batch_size}: "
                 f"each seen about every {self.train_size / (repeated * batches):.3g} epochs"
@@ -136,8 +144,7 @@ class StreamingDataModule(L.LightningDataModule):
         if self.train_size is None:
             raise ConfigError("this data has no pool: set train_size for the finite regime")
         if self._pool is None:
-            held_out = HeldOut(self.task, list(self.eval_problems.values()))
-            self._pool = draw_pool(self.task, self.train_size, self.seed, held_out)
+            self._pool = draw_pool(self.task, self.train_size, self.seed, self.held_out)
         return self._pool
 
     def check_problem_space(self, held_out: int) -> None:

@@ -10,7 +10,7 @@ from torchdata.stateful_dataloader import StatefulDataLoader
 
 from lit_math.data.datamodule import StreamingDataModule
 from lit_math.data.pool import PoolStream
-from lit_math.data.stream import HeldOut, StreamSampler
+from lit_math.data.stream import StreamSampler
 from lit_math.encoding import SPECIAL_TOKENS
 from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Problems, count, take
@@ -138,8 +138,7 @@ class FileDataModule(StreamingDataModule):
         self.save_hyperparameters()
 
     def _without_held_out(self, train: Problems) -> Problems:
-        held_out = HeldOut(self.task, list(self.eval_problems.values()))
-        clash = held_out.contains(self.task.keys(train))
+        clash = self.held_out.contains(self.task.keys(train))
         if clash.any():
             rank_zero_info(f"{int(clash.sum())} training lines are evaluation problems: left out of training")
         return take(train, ~clash)
@@ -155,5 +154,5 @@ class FileDataModule(StreamingDataModule):
             raise ConfigError("no train_file: this data only evaluates")
         world, rank = self._ranks()
         batches = self.epoch_size // self.batch_size
-        stream = PoolStream(self.task, self.train, self.batch_size, batches // world * world, self.seed, 1.0, None)
+        stream = PoolStream(self.task, self.train, self.batch_size, batches // world * world, self.seed)
         return self._loader(stream, StreamSampler(batches, world, rank), self.num_workers)

@@ -55,23 +55,21 @@ def distinct_problems(task: Task, size: int, rng: np.random.Generator, held_out:
 
 
 class PoolStream(Dataset):
-    """Item `(epoch, index)`: `pool_share` problems at the next positions of the pool's passes, plus fresh ones."""
+    """Item `(epoch, index)`: `per_batch` problems at the next positions of the pool's passes, then the
+    fresh stream's batch when there is one (two-class sampling)."""
 
     def __init__(
         self,
         task: Task,
         pool: Problems,
-        batch_size: int,
+        per_batch: int,
         batches_per_epoch: int,
         seed: int,
-        repeated_share: float,
-        fresh: TrainingStream | None,
+        fresh: TrainingStream | None = None,
     ) -> None:
         self.task, self.pool, self.seed = task, pool, seed
         self.size = count(pool)
-        self.per_batch = batch_size if fresh is None else round(repeated_share * batch_size)
-        self.batches_per_epoch = batches_per_epoch
-        self.fresh = fresh
+        self.per_batch, self.batches_per_epoch, self.fresh = per_batch, batches_per_epoch, fresh
         self._orders: dict[int, np.ndarray] = {}
 
     def order(self, one_pass: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from torchdata.stateful_dataloader import StatefulDataLoader
 
 from lit_math.data.corpus import CORPUS_EPOCH, Corpus, corpus_identity
 from lit_math.data.datamodule import StreamingDataModule
-from lit_math.data.stream import HeldOut, StreamSampler, to_batch
+from lit_math.data.stream import StreamSampler, to_batch
 from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Problems
 from lit_math.tasks.integration import IntegrationTask
@@ -147,7 +147,7 @@ class SymbolicDataModule(StreamingDataModule):
         if stage != "fit" or self.source is None:
             return
         if self.corpus is None:
-            self.corpus = Corpus(self.source, self.task, HeldOut(self.task, list(self.eval_problems.values())))
+            self.corpus = Corpus(self.source, self.task, self.held_out)
         batches = self.epoch_size // self.batch_size
         epochs = len(self.corpus) // (batches * self.batch_size)
         rank_zero_info(f"{self.corpus.describe()}: {epochs} epochs of {batches * self.batch_size} examples")

@@ -13,16 +13,8 @@ def unpack_integers(ids: np.ndarray, offset: int, codec: IntegerCodec) -> tuple[
 
     A row without EOS, or whose tokens before it are not one canonical integer, is invalid.
     """
-    ids = np.asarray(ids, dtype=np.int64)
-    if ids.shape[1] == 0:  # nothing generated: no EOS, so malformed
-        return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
-    is_eos = ids == Vocabulary.eos_id
-    has_eos = is_eos.any(axis=1)
-    lengths = np.where(has_eos, is_eos.argmax(axis=1), 0)
-    local = ids - offset
-    local = np.where((local >= 0) & (local < len(codec.tokens)), local, -1)
-    values, valid = codec.decode_batch(local, lengths)
-    return values, valid & has_eos
+    values, valid = unpack_integer_rows(ids, offset, codec, 1)
+    return values[:, 0], valid
 
 
 def unpack_integer_rows(ids: np.ndarray, offset: int, codec: IntegerCodec, count: int) -> tuple[np.ndarray, np.ndarray]:

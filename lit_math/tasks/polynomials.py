@@ -115,17 +115,28 @@ class PolynomialTask(Task):
         coefficients[np.arange(n), degrees] = leading
         return coefficients
 
+    def packed_roots(self, coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's real roots, largest first, NaN-padded to `degree` columns (kept with the problems, so
+        encoding and scoring never solve again), and whether they are well separated."""
+        roots, separated = real_roots(coefficients)
+        packed = np.full((len(coefficients), self.degree), np.nan)
+        for i, values in enumerate(roots):
+            packed[i, : len(values)] = values
+        return packed, separated
+
     def sample(self, rng: np.random.Generator, n: int) -> Problems:
         coefficients = self._draw(rng, n)
         rejected = np.zeros((n, 1), dtype=np.int32)
         if self.operation == "derivative":
             return {"coefficients": coefficients, "rejected": rejected}
+        roots, separated = self.packed_roots(coefficients)
         for _ in range(MAX_RESAMPLING_ROUNDS):
-            bad = np.flatnonzero(~real_roots(coefficients)[1])
+            bad = np.flatnonzero(~separated)
             if not len(bad):
-                return {"coefficients": coefficients, "rejected": rejected}
+                return {"coefficients": coefficients, "roots": roots, "rejected": rejected}
             rejected[bad] += 1
             coefficients[bad] = self._draw(rng, len(bad))
+            roots[bad], separated[bad] = self.packed_roots(coefficients[bad])
         raise ConfigError(f"after {MAX_RESAMPLING_ROUNDS} rounds, polynomials still have ambiguous roots")
 
     def keys(self, problems: Problems) -> np.ndarray:
@@ -151,12 +162,18 @@ class PolynomialTask(Task):
             return self._integer(0)
         return [token for i, term in enumerate(terms) for token in ([*(["add"] if i < len(terms) - 1 else []), *term])]
 
-    def answer_tokens(self, row: np.ndarray) -> list[str]:
+    def answer_tokens(self, problems: Problems, i: int) -> list[str]:
+        """The reference answer of problem `i`."""
         if self.operation == "derivative":
-            return self.polynomial_tokens(derivative(row[None, :])[0])
-        (roots,), _ = real_roots(row[None, :])
+            return self.polynomial_tokens(derivative(problems["coefficients"][i : i + 1])[0])
+        roots = self.roots_of(problems, i)
         numbers = [t for value in roots for t in self.floats.encode(float(value))]
         return [f"V{len(roots)}", *numbers]
+
+    @staticmethod
+    def roots_of(problems: Problems, i: int) -> np.ndarray:
+        roots = problems["roots"][i]
+        return roots[~np.isnan(roots)]
 
     def _ids(self, rows: list[list[str]], begin: bool) -> np.ndarray:
         width = max(len(r) for r in rows) + 1 + begin
@@ -169,7 +186,7 @@ class PolynomialTask(Task):
     def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
         rows = problems["coefficients"]
         source = self._ids([self.polynomial_tokens(row) for row in rows], begin=False)
-        return source, self._ids([self.answer_tokens(row) for row in rows], begin=True)
+        return source, self._ids([self.answer_tokens(problems, i) for i in range(len(rows))], begin=True)
 
     # --- reading and scoring -------------------------------------------------------------------------
     def _tokens(self, hypothesis: np.ndarray) -> list[str] | None:
@@ -264,7 +281,7 @@ class PolynomialTask(Task):
                 correct[i] = read is not None and read == {k: int(c) for k, c in enumerate(truth) if c}
             else:
                 read = None if tokens is None else self.read_roots(tokens)
-                (truth,), _ = real_roots(row[None, :])
+                truth = self.roots_of(problems, i)
                 count_right[i] = read is not None and len(read) == len(truth)
                 if count_right[i]:
                     scale = max(np.abs(truth).sum(), 1e-12)
@@ -286,7 +303,7 @@ class PolynomialTask(Task):
         rows = problems["coefficients"]
         if self.operation == "derivative":
             return (rows.shape[1] - 1 - np.argmax(rows[:, ::-1] != 0, axis=1)).astype(np.int64)
-        return np.array([len(r) for r in real_roots(rows)[0]], dtype=np.int64)
+        return (~np.isnan(problems["roots"])).sum(axis=1).astype(np.int64)
 
     # --- people --------------------------------------------------------------------------------------
     def parse_problem(self, args: Sequence[str]) -> Problems:
@@ -308,7 +325,10 @@ class PolynomialTask(Task):
             raise ConfigError(f"{text!r}: coefficients must lie in -{self.max_coefficient}..{self.max_coefficient}")
         row = np.zeros((1, self.degree + 1), dtype=np.int64)
         row[0, : degree + 1] = [int(c) for c in coefficients]
-        return {"coefficients": row}
+        problem = {"coefficients": row}
+        if self.operation == "roots":
+            problem["roots"] = self.packed_roots(row)[0]
+        return problem
 
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
         out = []
