@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from lit_math.encoding.infix import InfixReader
 from lit_math.encoding.integers import DecodeError, IntegerCodec
 
 MAX_POWER_BITS = 10_000
@@ -47,6 +48,16 @@ UNARY = {
 }
 _FUNCTION_TOKENS = {sp.log: "ln", sp.Abs: "abs"}
 CONSTANTS = {"pi": sp.pi, "E": sp.E}
+TYPED_FUNCTIONS = {
+    **UNARY,
+    "log": sp.log,
+    **{f"arc{name[1:]}": UNARY[name] for name in UNARY if name.startswith("a") and name != "abs"},
+    "sec": lambda u: 1 / sp.cos(u),
+    "csc": lambda u: 1 / sp.sin(u),
+    "cot": lambda u: 1 / sp.tan(u),
+}
+"""Functions people type: the codec's, `log` for ln, `arcsin`... for asin..., and sec, csc, cot written as
+1/cos, 1/sin, 1/tan (the codec has no tokens for them)."""
 
 
 class EncodeError(ValueError):
@@ -64,10 +75,19 @@ class PrefixCodec:
             raise ValueError(f"variable names {sorted(clash)} are tokens of the codec")
         self.tokens: list[str] = [*BINARY, *UNARY, *CONSTANTS, *self.symbols, *self.integers.tokens]
 
+    def reader(self, aliases: dict[str, str] | None = None) -> InfixReader:
+        """The grammar of typed expressions over this codec's variables (plus `aliases`, typed name -> variable,
+        e.g. y' -> dy), functions and constants (`e` too, unless it is a variable)."""
+        variables = {**self.symbols, **{typed: self.symbols[name] for typed, name in (aliases or {}).items()}}
+        constants = {**CONSTANTS, **({} if "e" in variables else {"e": sp.E})}
+        return InfixReader(variables, TYPED_FUNCTIONS, constants)
+
     # --- sympy -> tokens -------------------------------------------------------------------------------
     def encode(self, expr: sp.Expr) -> list[str]:
+        if not isinstance(expr, sp.Basic):
+            raise EncodeError(f"the codec writes sympy expressions, not {type(expr).__name__}")
         out: list[str] = []
-        self._encode(sp.sympify(expr), out)
+        self._encode(expr, out)
         return out
 
     def _encode(self, expr: sp.Basic, out: list[str]) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from lit_math.encoding import IntegerCodec, Vocabulary
 from lit_math.encoding.sequences import unpack_integer_rows
-from lit_math.errors import ConfigError, check_choice, check_int
+from lit_math.errors import ConfigError, ascii_int, check_choice, check_int, shown
 from lit_math.tasks.base import Problems, Task, row_keys
 
 MAX_OPERAND = 2**31 - 1
@@ -228,11 +228,13 @@ class ArithmeticTask(Task):
             if word in ("+", "-", "*", "x", "mod", "%", "vs", "=", "?", "<", ">"):
                 continue
             try:
-                numbers.append(int(word))
-            except ValueError:
-                raise ConfigError(f"{word!r} is not an integer; a {self.operation} problem is {k} integers") from None
+                numbers.append(ascii_int(word))
+            except ValueError as error:
+                raise ConfigError(f"{error}; a {self.operation} problem is {k} integers") from None
         if len(numbers) != k:
-            raise ConfigError(f"a {self.operation} problem is {k} integers, got {len(numbers)}: {' '.join(args)!r}")
+            raise ConfigError(
+                f"a {self.operation} problem is {k} integers, got {len(numbers)}: {shown(' '.join(args))}"
+            )
         operands = np.array([numbers], dtype=np.int64)
         if self.modulus is not None:
             low, high = 0, self.modulus - 1

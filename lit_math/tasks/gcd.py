@@ -16,7 +16,7 @@ import numpy as np
 
 from lit_math.encoding import IntegerCodec, Vocabulary
 from lit_math.encoding.sequences import unpack_integers
-from lit_math.errors import ConfigError, check_choice, check_int
+from lit_math.errors import ConfigError, ascii_int, check_choice, check_int, shown
 from lit_math.tasks.base import Problems, Task
 
 OperandLaw = Literal["uniform", "loguniform"]
@@ -173,13 +173,13 @@ class GCDTask(Task):
 
     def parse_problem(self, args: Sequence[str]) -> Problems:
         if len(args) != 2:
-            raise ConfigError(f"a GCD problem is two integers, got {len(args)} words: {' '.join(args)!r}")
+            raise ConfigError(f"a GCD problem is two integers, got {len(args)} words: {shown(' '.join(args))}")
         values = []
         for word in args:
             try:
-                value = int(word)
-            except ValueError:
-                raise ConfigError(f"{word!r} is not an integer; give two integers in 1..{self.max_int}") from None
+                value = ascii_int(word)
+            except ValueError as error:
+                raise ConfigError(f"{error}; give two integers in 1..{self.max_int}") from None
             if not 1 <= value <= self.max_int:
                 raise ConfigError(f"{value} is outside the trained range 1..{self.max_int}")
             values.append(value)

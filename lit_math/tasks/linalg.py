@@ -18,7 +18,7 @@ import numpy as np
 
 from lit_math.encoding import Vocabulary
 from lit_math.encoding.floats import FloatCodec
-from lit_math.errors import ConfigError, check_choice, check_int
+from lit_math.errors import ConfigError, ascii_float, check_choice, check_int, shown
 from lit_math.tasks.base import Problems, Task
 
 OPERATIONS: tuple[str, ...] = (
@@ -428,7 +428,7 @@ class LinearAlgebraTask(LinearAlgebraKnobs, Task):
         shapes = self.input_shapes()
         needed = sum(int(np.prod(s)) for s in shapes)
         try:
-            numbers = np.array([float(a) for a in " ".join(args).replace(",", " ").split()])
+            numbers = np.array([ascii_float(a) for a in " ".join(args).replace(",", " ").split()])
         except ValueError as error:
             raise ConfigError(f"a {self.operation} problem is numbers: {error}") from None
         if len(numbers) != needed:
@@ -442,7 +442,9 @@ class LinearAlgebraTask(LinearAlgebraKnobs, Task):
             parts[name] = self._rounded(numbers[at : at + size].reshape(1, *shape))
             at += size
         if not all(np.isfinite(values).all() for values in parts.values()):
-            raise ConfigError(f"{' '.join(args)!r} holds numbers {self.input_encoding} cannot write (too large, nan)")
+            raise ConfigError(
+                f"{shown(' '.join(args))} holds numbers {self.input_encoding} cannot write (too large, nan)"
+            )
         problems = self.with_answer(parts)
         if not self.target_codec.in_range(problems["answer"]).all():
             raise ConfigError(f"the answer to this problem is outside what {self.output_encoding} writes (singular?)")

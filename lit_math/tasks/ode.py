@@ -90,6 +90,7 @@ class ODETask(SymbolicTask):
     variables: ClassVar[tuple[str, ...]] = ("x", "y", "dy", "ddy", "c1", "c2")
     order: int = 1
     equations: ClassVar[bool] = True
+    typed_names: ClassVar[dict[str, str]] = {"y'": "dy", "y''": "ddy"}
 
     def __post_init__(self) -> None:
         check_int("order", self.order, 1, 2)

@@ -17,7 +17,7 @@ import numpy as np
 
 from lit_math.encoding import IntegerCodec, Vocabulary
 from lit_math.encoding.floats import FloatCodec
-from lit_math.errors import ConfigError, check_choice, check_int
+from lit_math.errors import ConfigError, check_choice, check_int, shown
 from lit_math.tasks.base import Problems, Task, row_keys
 
 OPERATIONS = ("derivative", "roots")
@@ -307,22 +307,28 @@ class PolynomialTask(Task):
 
     # --- people --------------------------------------------------------------------------------------
     def parse_problem(self, args: Sequence[str]) -> Problems:
-        """A polynomial in x as people write it (`x^2 - x - 1`, `3*x**3 + 2`), read by sympy."""
+        """A polynomial in x as people write it (`x^2 - x - 1`, `3*x**3 + 2`), read by our grammar."""
         import sympy as sp
 
-        text = " ".join(args).replace("^", "**")
+        from lit_math.encoding.infix import InfixReader, ParseError
+        from lit_math.tasks.time_limit import TimeLimitExceeded, time_limit
+
+        text, x = " ".join(args), sp.Symbol("x")
         try:
-            polynomial = sp.Poly(sp.sympify(text), sp.Symbol("x"))
-        except (sp.SympifyError, sp.PolynomialError, TypeError, SyntaxError) as error:
-            raise ConfigError(f"{text!r} is not a polynomial in x: {error}") from None
+            with time_limit(5.0):  # (x + 1)^1000 expands
+                polynomial = sp.Poly(InfixReader({"x": x}, {}, {}).read(text), x)
+        except (ParseError, sp.PolynomialError, TimeLimitExceeded) as error:
+            raise ConfigError(f"{shown(text)} is not a polynomial in x: {error}") from None
         coefficients = polynomial.all_coeffs()[::-1]
         if not all(c.is_integer for c in coefficients):
-            raise ConfigError(f"{text!r}: the coefficients must be integers")
+            raise ConfigError(f"{shown(text)}: the coefficients must be integers")
         degree = polynomial.degree()
         if not self.min_degree <= degree <= self.degree:
-            raise ConfigError(f"{text!r} has degree {degree}; this model knows {self.min_degree}..{self.degree}")
+            raise ConfigError(f"{shown(text)} has degree {degree}; this model knows {self.min_degree}..{self.degree}")
         if max(abs(int(c)) for c in coefficients) > self.max_coefficient:
-            raise ConfigError(f"{text!r}: coefficients must lie in -{self.max_coefficient}..{self.max_coefficient}")
+            raise ConfigError(
+                f"{shown(text)}: coefficients must lie in -{self.max_coefficient}..{self.max_coefficient}"
+            )
         row = np.zeros((1, self.degree + 1), dtype=np.int64)
         row[0, : degree + 1] = [int(c) for c in coefficients]
         problem = {"coefficients": row}

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lit_math.encoding import Vocabulary
-from lit_math.errors import ConfigError, check_int
+from lit_math.errors import ConfigError, ascii_int, check_int, shown
 from lit_math.tasks.base import Problems, Task
 from lit_math.tasks.linalg import SQUARE, LinearAlgebraKnobs, LinearAlgebraTask
 
@@ -143,12 +143,12 @@ class LinearAlgebraSizes(LinearAlgebraKnobs, Task):
         words = " ".join(args).replace(",", " ").split()
         if words and "x" in words[0]:
             try:
-                shape = tuple(int(k) for k in words[0].split("x"))
+                shape = tuple(ascii_int(k) for k in words[0].split("x"))
             except ValueError:
-                raise ConfigError(f"{words[0]!r} is not a size such as 3x4") from None
+                raise ConfigError(f"{shown(words[0])} is not a size such as 3x4") from None
             candidates = [t for t in self.tasks if t.shape == shape]
             if not candidates:
-                raise ConfigError(f"size {words[0]} is not one of this run's: {self._sizes()}")
+                raise ConfigError(f"size {shown(words[0], quoted=False)} is not one of this run's: {self._sizes()}")
             words = words[1:]
         else:
             counts = {t.shape: sum(int(np.prod(s)) for s in t.input_shapes()) for t in self.tasks}

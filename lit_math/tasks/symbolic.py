@@ -14,17 +14,16 @@ import hashlib
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from tokenize import TokenError
 from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
-from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 from lit_math.encoding import Vocabulary
 from lit_math.encoding.expressions import EncodeError, PrefixCodec
+from lit_math.encoding.infix import ParseError
 from lit_math.encoding.integers import DecodeError
-from lit_math.errors import ConfigError, check_int
+from lit_math.errors import ConfigError, check_int, shown
 from lit_math.tasks.base import Problems, Task
 from lit_math.tasks.time_limit import TimeLimitExceeded, time_limit
 from lit_math.tasks.trees import ExpressionSampler
@@ -158,6 +157,8 @@ class SymbolicTask(Task):
     distinct_in_batch: ClassVar[bool] = True
     equations: ClassVar[bool] = False
     """Whether a typed problem may be an equation `lhs = rhs` (read as lhs - rhs = 0)."""
+    typed_names: ClassVar[dict[str, str]] = {}
+    """Other names people type for the codec's variables (y' for dy)."""
     outcome_kinds: ClassVar[tuple[str, ...]] = (Verdict.MALFORMED.value, Verdict.TIMEOUT.value, Verdict.ERROR.value)
 
     def __post_init__(self) -> None:
@@ -280,31 +281,18 @@ class SymbolicTask(Task):
 
     # --- people --------------------------------------------------------------------------------------
     def parse_problem(self, args: Sequence[str]) -> Problems:
+        """A problem typed in infix (`x*cos(x)`, `x*y' - y = 0`), read by our grammar, never evaluated."""
         text = " ".join(args)
-        names = {name: sp.Symbol(name) for name in self.variables}
-        sides = text.split("=")
-        if len(sides) > (2 if self.equations else 1):
-            raise ConfigError(
-                f"{text!r}: a {self.family} problem is "
-                + ("one equation" if self.equations else "an expression, not an equation")
-            )
         try:
             with time_limit(max(self.seconds, 5.0)):
-                parsed = [
-                    parse_expr(side, local_dict=names, transformations=(*standard_transformations, convert_xor))
-                    for side in sides
-                ]
-                expr = parsed[0] - parsed[1] if len(parsed) == 2 else parsed[0]
-            tokens = self.codec.encode(expr)
-        except (  # what parse_expr raises on user typing, and expressions the codec cannot write
-            SyntaxError, TokenError, TypeError, ValueError, AttributeError, NameError, TimeLimitExceeded, EncodeError,
-            sp.SympifyError,
-        ) as error:  # fmt: skip
+                expr = self.codec.reader(self.typed_names).read(text, equation=self.equations)
+                tokens = self.codec.encode(expr)
+        except (ParseError, EncodeError, TimeLimitExceeded) as error:
             raise ConfigError(
-                f"cannot read {text!r} as an expression of {', '.join(self.variables)}: {type(error).__name__}: {error}"
+                f"cannot read {shown(text)} as an expression of {', '.join(self.variables)}: {error}"
             ) from None
         if len(tokens) > self.max_len:
-            raise ConfigError(f"{text!r} is {len(tokens)} tokens long; the model reads at most {self.max_len}")
+            raise ConfigError(f"{shown(text)} is {len(tokens)} tokens long; the model reads at most {self.max_len}")
         ids = np.array(self.vocabulary.ids(tokens), dtype=IDS)
         return {
             "problem": pad_rows([ids], self.max_len),
