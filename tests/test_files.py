@@ -144,3 +144,11 @@ def test_file_problems_that_leave_nothing_to_train_on_or_use_reserved_tokens_are
     feed = write(tmp_path, "feed.txt", "V2 + 1 + 2\t+ 1\f\nV2 + 3\t+ 1\n")  # a form feed is no line end
     with pytest.raises(ConfigError, match=r"feed.txt:2: ends early"):
         FileDataModule(types="int[2]:int", eval_files={"valid": feed})
+
+
+def test_p10_files_may_write_zero_as_lawt_does(tmp_path):
+    path = write(tmp_path, "zeros.txt", "V2 + 0 E0 + 1 0 0 E-2\t+ 1 0 0 E-2\nV2 + 0 0 0 E0 - 2 5 0 E-2\t+ 0 E0\n")
+    data = FileDataModule(types="float[2]:float", encoding="P10", eval_files={"valid": path})
+    task, valid = data.task, data.eval_problems["valid"]
+    assert [task.read(task._words(row), task.inputs) for row in valid["problem"]] == [[0.0, 1.0], [0.0, -2.5]]
+    assert task.score(valid, task.encode(valid)[1][:, 1:]).all()

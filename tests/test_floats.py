@@ -78,3 +78,39 @@ def test_out_of_range_values_are_told_apart():
         codec.token_indices(values)
     with pytest.raises(ConfigError, match="encoding must be one of P10, P1000, B1999, FP15; got 'P100'"):
         FloatCodec("P100")
+
+
+def test_rounding_is_that_of_the_double_as_lawt_writes_it():
+    """-2.675 is stored as -2.67499999...: printf's %.2e (LAWT's encoder) writes -2.67, and so do we."""
+    assert FloatCodec("P10").encode(-2.675) == ["-", "2", "6", "7", "E-2"]
+    assert FloatCodec("P1000").encode(1.0625) == ["+", "106", "E-2"]  # an exact tie goes to the even digit
+    assert FloatCodec("P1000").encode(0.125) == ["+", "125", "E-3"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(min_value=1e-300, max_value=1e300) | st.decimals("-100", "100", places=3).map(float))
+def test_mantissas_are_correctly_rounded(value):
+    mantissa, exponent = to_mantissa_exponent(np.array([value]))
+    if value == 0:
+        assert mantissa[0] == exponent[0] == 0
+        return
+    digits, power = f"{abs(value):.2e}".split("e")
+    assert (abs(int(mantissa[0])), int(exponent[0])) == (int(digits.replace(".", "")), int(power) - 2)
+
+
+def test_p10_reads_zero_as_lawt_writes_it():
+    codec = FloatCodec("P10")
+    assert codec.read("+ 0 E0".split()) == (0.0, 3)  # LAWT's spelling
+    assert codec.read("+ 0 0 0 E0".split()) == (0.0, 5)  # ours (fixed width)
+    assert codec.read("- 3 1 4 E-2 + 0 E0 + 1 0 0 E0".split(), 5) == (0.0, 8)
+    with pytest.raises(ValueError):
+        codec.read("+ 0 E".split())
+    tokens = "V2 + 0 E0 - 3 1 4 E-2".split()  # ids: the codec's tokens after two others, V2 outside it
+    index = np.full(len(codec.tokens) + 3, -1)
+    index[3:] = np.arange(len(codec.tokens))
+    ids = np.array([[2 if t == "V2" else 3 + codec.tokens.index(t) for t in tokens] + [1, 0, 0]])
+    wide = codec.long_zeros(ids, index, pad=0)
+    assert [codec.tokens[i - 3] if i >= 3 else i for i in wide[0]] == [
+        2, "+", "0", "0", "0", "E0", "-", "3", "1", "4", "E-2", 1, 0, 0,
+    ]  # fmt: skip
+    assert codec.long_zeros(wide, index, pad=0) is wide  # nothing left to widen

@@ -273,3 +273,16 @@ def test_cross_eval_across_eigenvalue_laws(tmp_path, capsys):
     assert cross_eval(["--ckpt", str(tmp_path / "semicircle.ckpt"), *configs, "--accelerator", "cpu"]) == 0
     header = capsys.readouterr().out.strip().splitlines()[-3]
     assert all(f"{law}/valid" in header for law in ("semicircle", "laplace", "positive"))
+
+
+def test_answers_with_lawts_spelling_of_zero_are_read():
+    """P10 zero as LAWT writes it (`+ 0 E0`, three tokens) is the same number as our `+ 0 0 0 E0`."""
+    t = task("transpose", rows=2, output_encoding="P10")
+    problems = {"matrix": np.array([[[0.0, 1.5], [-2.0, 0.0]]])}
+    problems = t.with_answer(problems)
+    ours = t.encode(problems)[1][:, 1:]
+    words = [w for w in t.vocabulary.words(ours[0]) if w != "<eos>"]
+    lawt = " ".join(words).replace("+ 0 0 0 E0", "+ 0 E0").split()
+    assert len(lawt) == len(words) - 4
+    hypothesis = np.array([[*t.vocabulary.ids(lawt), 2]])
+    assert t.score(problems, ours)[0] and t.score(problems, hypothesis)[0]

@@ -9,6 +9,7 @@ Python, and a malformed answer decodes to "invalid", never to an exception.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,10 @@ DIGITS = 3
 
 def to_mantissa_exponent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signed integer mantissas (100..999 in absolute value, 0 for zero) and exponents, values rounded to three
-    significant digits: values ~= mantissa * 10 ** exponent."""
+    significant digits: values ~= mantissa * 10 ** exponent.
+
+    The rounding is that of the double itself, as printf's `%.2e` (LAWT's encoder) does it: -2.675 is stored as
+    -2.67499999..., so it is -267 E-2. Vectorised, with an exact fallback for the values near a tie."""
     values = np.asarray(values, dtype=np.float64)
     size = np.abs(values)
     nonzero = size > 0
@@ -31,14 +35,24 @@ def to_mantissa_exponent(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     exponent = np.zeros(values.shape, dtype=np.int64)
     exponent[nonzero] = np.floor(np.log10(size[nonzero])).astype(np.int64) - (DIGITS - 1)
     with np.errstate(over="ignore", invalid="ignore"):  # subnormals: 10 ** -326 is 0, caught below as out of range
-        mantissa = np.nan_to_num(np.rint(size / 10.0 ** exponent.astype(np.float64)), posinf=0).astype(np.int64)
+        scaled = np.nan_to_num(size / 10.0 ** exponent.astype(np.float64), posinf=0)
+    mantissa = np.rint(scaled).astype(np.int64)
     carry = mantissa >= 10**DIGITS  # 999.6 rounds to 1000: one digit more
     mantissa[carry] //= 10
     exponent[carry] += 1
     low = nonzero & (mantissa < 10 ** (DIGITS - 1))  # log10 rounding just below a power of ten
-    mantissa[low] = np.rint(size[low] / 10.0 ** (exponent[low] - 1)).astype(np.int64)
+    scaled[low] = size[low] / 10.0 ** (exponent[low] - 1)
+    mantissa[low] = np.rint(scaled[low]).astype(np.int64)
     exponent[low] -= 1
+    near_tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6  # 999.5 too, before its carry
+    for i in np.flatnonzero(near_tie):  # rare: the division above is inexact, printf-style rounding is not
+        digits, power = f"{size.flat[i]:.{DIGITS - 1}e}".split("e")
+        mantissa.flat[i], exponent.flat[i] = int(digits.replace(".", "")), int(power) - (DIGITS - 1)
     return np.where(values < 0, -mantissa, mantissa), exponent
+
+
+def _is_exponent(words: Sequence[str], at: int) -> bool:
+    return at < len(words) and words[at].startswith("E") and words[at][1:].lstrip("-").isdigit()
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,36 @@ class FloatCodec:
         exponent = np.where(valid, exponent, 0)  # a misplaced token (a mantissa read as exponent) would overflow
         values = mantissa.astype(np.float64) * 10.0 ** exponent.astype(np.float64)
         return np.where(valid, values, np.nan), valid
+
+    def read(self, words: Sequence[str], at: int = 0) -> tuple[float, int]:
+        """The number whose tokens start at words[at], and the index after them (ValueError when malformed).
+        P10 also reads zero as LAWT's encoder writes it, `+ 0 E0`, besides our fixed-width `+ 0 0 0 E0`."""
+        end = at + self.per_number
+        if self.encoding == "P10" and list(words[at + 1 : at + 2]) == ["0"] and _is_exponent(words, at + 2):
+            return self.decode([words[at], "0", "0", "0", words[at + 2]]), at + 3
+        return self.decode(list(words[at:end])), end
+
+    def long_zeros(self, rows: np.ndarray, index: np.ndarray, pad: int) -> np.ndarray:
+        """Rows of token ids with each zero written `+ 0 E<k>` (LAWT's P10) rewritten in our fixed width,
+        `+ 0 0 0 E<k>`, so that numbers can be read in groups of `per_number`. `index` maps an id to its token
+        index in this codec (-1 for other tokens); rows widen by two per such zero, padded with `pad`."""
+        if self.encoding != "P10" or rows.shape[1] < 3:
+            return rows
+        role = index[rows]
+        short = np.zeros(rows.shape, dtype=bool)
+        short[:, :-2] = (role[:, :-2] >= 0) & (role[:, :-2] <= 1) & (role[:, 1:-1] == 2) & (role[:, 2:] >= 12)
+        if not short.any():
+            return rows
+        before = np.zeros(rows.shape, dtype=np.int64)  # short zeros starting two or more tokens earlier
+        before[:, 2:] = np.cumsum(short, axis=1)[:, :-2]
+        n, width = rows.shape
+        out = np.full((n, width + 2 * int(short.sum(axis=1).max())), pad, dtype=rows.dtype)
+        r, m = np.nonzero(short)
+        digit_zero = int(np.flatnonzero(index == 2)[0])
+        for extra in (2, 3):  # the two digits inserted after each short zero's digit
+            out[r, m + extra + 2 * before[r, m]] = digit_zero
+        out[np.arange(n)[:, None], np.arange(width)[None, :] + 2 * before] = rows
+        return out
 
     def decode(self, tokens: list[str]) -> float:
         """One number from its tokens; ValueError when they are not one well-formed number."""

@@ -25,7 +25,7 @@ import numpy as np
 
 from lit_math.encoding import SPECIAL_TOKENS, DecodeError, IntegerCodec, Vocabulary
 from lit_math.encoding.floats import FloatCodec
-from lit_math.errors import ConfigError, check_int
+from lit_math.errors import ConfigError, check_int, shown
 from lit_math.tasks.base import Problems, Task, row_keys
 
 ITEM = re.compile(r"^(int|float)(\[(\d+)\])?$|^range\((-?\d+)(?:,(-?\d+))?\)$|^tokens$")
@@ -137,14 +137,13 @@ class FileTask(Task):
                 if at >= len(words):
                     raise ValueError(f"ends early: expected {item.kind} at token {at + 1}")
                 if item.kind == "range":
-                    if not re.fullmatch(r"-?\d+", words[at]) or not item.low <= int(words[at]) < item.high:
-                        raise ValueError(f"{words[at]!r} is not in range({item.low},{item.high})")
+                    if not re.fullmatch(r"-?[0-9]+", words[at]) or not item.low <= int(words[at]) < item.high:
+                        raise ValueError(f"{shown(words[at])} is not in range({item.low},{item.high})")
                     values.append(int(words[at]))
                     at += 1
                 elif item.kind == "float":
-                    per = self.floats.per_number
-                    values.append(self.floats.decode(list(words[at : at + per])))
-                    at += per
+                    value, at = self.floats.read(words, at)
+                    values.append(value)
                 else:
                     end = at + 1
                     while end < len(words) and words[end].isdigit():
@@ -162,7 +161,7 @@ class FileTask(Task):
         """Vocabulary ids of a side's tokens (ValueError for a token the types do not allow)."""
         unknown = next((word for word in words if word not in self.known), None)
         if unknown is not None:
-            raise ValueError(f"token {unknown!r} is not one the declared types write")
+            raise ValueError(f"token {shown(unknown)} is not one the declared types write")
         return self.vocabulary.ids(list(words))
 
     # --- the Task contract -----------------------------------------------------------------------------
@@ -246,7 +245,7 @@ class FileTask(Task):
             ids = self.ids(words)
         except ValueError as error:
             kind = self.types.split(":")[0]
-            raise ConfigError(f"{' '.join(words)!r} is not an input of type {kind}: {error}") from None
+            raise ConfigError(f"{shown(' '.join(words))} is not an input of type {kind}: {error}") from None
         if len(ids) > self.source_len:
             raise ConfigError(f"the problem has {len(ids)} tokens; this model reads at most {self.source_len}")
         problem = np.zeros((1, self.source_len), dtype=np.int64)

@@ -342,6 +342,7 @@ class LinearAlgebraTask(LinearAlgebraKnobs, Task):
     def read(self, hypotheses: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         """The parts of each hypothesis (output shapes), and whether it is well formed: the right dimension
         tokens, well-formed numbers, end of sequence right after."""
+        hypotheses = self.target_codec.long_zeros(hypotheses, self.target_index, Vocabulary.pad_id)
         n = len(hypotheses)
         width = sum(self._length(s, self.target_codec) for s in self.output_shapes()) + 1
         ids = np.zeros((n, width), dtype=np.int64)

@@ -258,13 +258,14 @@ class PolynomialTask(Task):
     def read_roots(self, tokens: Sequence[str]) -> np.ndarray | None:
         if not tokens or not tokens[0].startswith("V") or not tokens[0][1:].isdigit():
             return None
-        k, per = int(tokens[0][1:]), self.floats.per_number
-        if len(tokens) != 1 + k * per:
-            return None
+        roots, at = [], 1
         try:
-            return np.array([self.floats.decode(list(tokens[1 + i * per : 1 + (i + 1) * per])) for i in range(k)])
+            for _ in range(int(tokens[0][1:])):
+                root, at = self.floats.read(tokens, at)
+                roots.append(root)
         except ValueError:
             return None
+        return np.array(roots) if at == len(tokens) else None
 
     @property
     def outcome_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
