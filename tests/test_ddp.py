@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lit_math.callbacks import GCDClassPredictions
+from lit_math.data.stream import TrainingStream
 from lit_math.model import Seq2SeqModule
 
 from .helpers import tiny_data, trainer
@@ -29,7 +30,7 @@ def ddp_run(tmp_path_factory):
     return out
 
 
-def test_ranks_train_on_disjoint_batches(ddp_run):
+def test_ranks_train_on_disjoint_batches_that_cover_the_single_process_stream(ddp_run):
     ranks = [json.loads((ddp_run / f"pairs_rank{r}.json").read_text()) for r in (0, 1)]
     assert len(ranks[0]) == len(ranks[1]) == 6 * 64
     steps = [{step: [] for step, _, _ in seen} for seen in ranks]
@@ -40,6 +41,12 @@ def test_ranks_train_on_disjoint_batches(ddp_run):
         assert steps[0][step] != steps[1][step]
     flat = [tuple(p[1:]) for seen in ranks for p in seen]
     assert len(set(flat)) > 0.99 * len(flat)  # max_int 1000: a few pairs coincide by chance, no batch does
+    data = tiny_data(natural_size=150, per_class=2)  # what one process would stream: global batches 0, 1, 2, ...
+    stream = TrainingStream(data.task, data.batch_size, data.seed, data.held_out)
+    for rank in (0, 1):  # rank r's s-th batch is global batch s * 2 + r: together, batches 0..11, none skipped
+        for s, step in enumerate(sorted(steps[rank])):
+            single = stream.problems(0, s * 2 + rank)
+            assert steps[rank][step] == list(zip(single["a"].tolist(), single["b"].tolist(), strict=True))
 
 
 def test_ddp_accuracy_equals_single_process_accuracy_of_the_same_model(ddp_run, tmp_path):
