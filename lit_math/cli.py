@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 import lightning as L
 import torch
 from jsonargparse import DefaultHelpFormatter
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.plugins.io import CheckpointIO
+from lightning.pytorch.utilities import rank_zero_warn
 
+from lit_math.argument_errors import OneLineErrors, check_config_files
 from lit_math.callbacks import ExamplesPerSecond, GenerationStats, WritePredictions
+from lit_math.checkpoint_io import AtomicCheckpointIO
 from lit_math.data import StreamingDataModule, data_families
 from lit_math.errors import ConfigError, check_int
 from lit_math.model import Seq2SeqModule
-from lit_math.model.module import check_same_network
+from lit_math.model.module import MAX_BEAM_SIZE, check_same_network
 
 DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transformers on generated problems.
 
@@ -57,12 +65,13 @@ class LitMathCLI(LightningCLI):
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         words = list(sys.argv[1:] if args is None else args)
         ckpt_path = _option(words, "--ckpt_path")
-        given_data = any(w in ("-c", "--config", "--data") or w.startswith(("--config=", "--data")) for w in words)
+        given_data = any(w in ("-c", "--config", "--data") or w.startswith(("--config=", "--data=")) for w in words)
         if ckpt_path and not given_data and words[:1] != ["fit"]:  # evaluate a checkpoint on its own data
             data = saved_data(self._checkpoint(ckpt_path))
             if data is None:
                 raise ConfigError(f"{ckpt_path} does not record its data settings: give --config or --data")
-            words += ["--data", json.dumps(data)]
+            overrides = next((i for i, w in enumerate(words) if w.startswith("--data.")), len(words))
+            words[overrides:overrides] = ["--data", json.dumps(data)]  # --data.base 10 then applies on top
         self.config = parser.parse_args(words)
 
     def _parse_ckpt_path(self) -> None:
@@ -95,10 +104,36 @@ class LitMathCLI(LightningCLI):
             self._read = (path, read_checkpoint(path))
         return self._read[1]
 
+    def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
+        """Honours `--trainer.enable_checkpointing false` (the checkpoint callback this CLI adds is left out)
+        and `--trainer.logger false` (a LearningRateMonitor of the config, which needs a logger, is dropped);
+        checkpoints are written atomically (AtomicCheckpointIO) unless the config names its own CheckpointIO."""
+        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        settings = config["trainer"]
+        plugins = settings.get("plugins") or []
+        plugins = list(plugins) if isinstance(plugins, list) else [plugins]
+        if not any(isinstance(p, CheckpointIO) for p in plugins):
+            settings["plugins"] = [*plugins, AtomicCheckpointIO()]
+        if settings.get("enable_checkpointing") is False:
+            config["checkpoint"] = NoCheckpoint()
+        if settings.get("logger") is False and settings.get("callbacks"):
+            monitors = [c for c in settings["callbacks"] if isinstance(c, LearningRateMonitor)]
+            if monitors:
+                rank_zero_warn(
+                    "--trainer.logger false: the config's LearningRateMonitor is left out (nothing to log to)"
+                )
+                settings["callbacks"] = [c for c in settings["callbacks"] if c not in monitors]
+        return super().instantiate_trainer(**kwargs)
+
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
         if getattr(self, "_trained_on", None) is not None:
             check_same_network(self._trained_on, self.datamodule.task)
+
+
+class NoCheckpoint(L.Callback):
+    """Stands in the CLI's checkpoint slot when checkpointing is turned off (a ModelCheckpoint there would be an
+    error for the Trainer)."""
 
 
 class SaveFitConfig(SaveConfigCallback):
@@ -175,7 +210,7 @@ def translate(argv: Sequence[str]) -> int:
         read_checkpoint(args.ckpt)
         module = Seq2SeqModule.load_from_checkpoint(args.ckpt, map_location=device).eval()
         problems = module.task.parse_problem(args.problem)
-        beam = check_int("--beam", module.hparams.beam_size if args.beam is None else args.beam, 1)
+        beam = check_int("--beam", module.hparams.beam_size if args.beam is None else args.beam, 1, MAX_BEAM_SIZE)
     except (ConfigError, RuntimeError) as error:  # torch.device raises RuntimeError on a bad name
         parser.error(str(error))
     source, beams, readings = module.translate(problems, beam)
@@ -209,7 +244,8 @@ def build_cli(args: Sequence[str] | None = None, run: bool = True) -> LitMathCLI
         save_config_callback=SaveFitConfig,
         save_config_kwargs={"overwrite": True},
         auto_configure_optimizers=False,
-        parser_kwargs={"formatter_class": _KeepEpilogLines, "description": DESCRIPTION},
+        parser_kwargs={"prog": "lit-math", "formatter_class": _KeepEpilogLines, "description": DESCRIPTION},
+        parser_class=OneLineErrors,
     )
 
 
@@ -230,14 +266,32 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.exit(cross_eval(words[1:]))
     torch.set_float32_matmul_precision("high")
+    signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
     try:
+        check_config_files(words)
         build_cli(argv)
+    except Terminated:
+        print("lit-math: stopped by SIGTERM", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
     except Exception as error:
         cause = _config_error(error)
         if cause is None:
             raise
         print(f"lit-math: error: {cause}", file=sys.stderr)
         sys.exit(2)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. Lightning only notes a SIGTERM and stops after the current batch, which for a symbolic
+    family being generated can be minutes away; raised at once instead, it stops the run within seconds
+    (Lightning still tears down, and stops its DDP children, on the way out)."""
+
+
+def _terminate(main_pid: int, signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM during the teardown ends the process
+    if os.getpid() != main_pid:  # a forked dataloader worker, terminated by its parent: end quietly
+        os.kill(os.getpid(), signal.SIGTERM)
+    raise Terminated
 
 
 if __name__ == "__main__":

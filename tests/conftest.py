@@ -2,6 +2,7 @@
 keeps its evaluation-set cache to itself."""
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -36,3 +37,24 @@ def private_cache(tmp_path_factory):
         os.environ.pop("LIT_MATH_CACHE")
     else:
         os.environ["LIT_MATH_CACHE"] = previous
+
+
+@pytest.fixture
+def run_main(capsys, monkeypatch, tmp_path):
+    """`lit-math WORDS` in this process, in `tmp_path` (fast: no new interpreter): (exit code, stderr)."""
+    from lit_math.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def run(*words):
+        try:
+            main([str(w) for w in words])
+            code = 0
+        except SystemExit as stop:
+            code = 0 if stop.code is None else stop.code
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        return code, capsys.readouterr().err
+
+    return run

@@ -57,3 +57,19 @@ def trainer(tmp_path: Any, **overrides: Any) -> L.Trainer:
 
 def sorted_pairs(values: list[tuple[int, int]]) -> np.ndarray:
     return np.array(sorted(values))
+
+
+def untrained_checkpoint(task_config: dict[str, Any], path: Any) -> Any:
+    """A checkpoint of an untrained tiny model for `task_config`, as `lit-math fit` writes them (for commands
+    that only need one to read: translate, validate)."""
+    import torch
+
+    module = Seq2SeqModule(task=task_config, **TINY_MODEL)
+    checkpoint = {
+        "state_dict": module.state_dict(),
+        "hyper_parameters": dict(module.hparams),
+        "pytorch-lightning_version": L.__version__,
+    }
+    module.on_save_checkpoint(checkpoint)
+    torch.save(checkpoint, path)
+    return path

@@ -85,20 +85,20 @@ def test_translate_reads_the_checkpoint_back(ckpt, tmp_path):
         (["--device", "nonsense", "1", "2"], "nonsense"),
     ],
 )
-def test_translate_rejects_bad_input_with_exit_code_2(ckpt, tmp_path, words, message):
-    result = lit_math("translate", "--ckpt", ckpt, *words, cwd=tmp_path)
-    assert result.returncode == 2
-    assert message in result.stderr
+def test_translate_rejects_bad_input_with_exit_code_2(ckpt, run_main, words, message):
+    code, err = run_main("translate", "--ckpt", ckpt, *words)
+    assert code == 2
+    assert message in err
 
 
 @pytest.mark.parametrize("content,message", [(None, "no checkpoint at"), (b"not a checkpoint", "not a readable")])
-def test_translate_refuses_what_is_not_a_checkpoint(tmp_path, content, message):
+def test_translate_refuses_what_is_not_a_checkpoint(run_main, tmp_path, content, message):
     path = tmp_path / "model.ckpt"
     if content is not None:
         path.write_bytes(content)
-    result = lit_math("translate", "--ckpt", path, "1", "2", cwd=tmp_path)
-    assert result.returncode == 2
-    assert message in result.stderr
+    code, err = run_main("translate", "--ckpt", path, "1", "2")
+    assert code == 2
+    assert message in err
 
 
 def test_validate_with_the_checkpoint_alone(ckpt, tmp_path):
@@ -186,16 +186,18 @@ def test_predict_writes_every_answer(ckpt, tmp_path):
         (["--model.n_heads", "5"], "n_heads=5 must divide d_model=64 (allowed: its divisors)"),
         (["--model.d_model", "0"], "d_model must be an integer >= 1, got 0"),
         (["--model.ffn_dim", "-3"], "ffn_dim must be an integer >= 1, got -3"),
-        (["--model.eval_max_len", "0"], "eval_max_len must be an integer >= 1, got 0"),
+        (["--model.eval_max_len", "0"], "eval_max_len must be an integer 1..7, got 0"),
+        (["--model.eval_max_len", "8"], "eval_max_len must be an integer 1..7, got 8"),
+        (["--model.beam_size", "101"], "beam_size must be an integer 1..100, got 101"),
         (["--model.weight_decay", "-1"], "lr must be > 0 and weight_decay >= 0; got lr=0.001, weight_decay=-1.0"),
         (["--model.schedule", "linear"], "schedule must be one of constant, inverse_sqrt, cosine; got 'linear'"),
         (["--ckpt_path", "missing.ckpt"], "no checkpoint at 'missing.ckpt'"),
     ],
 )
-def test_bad_configuration_stops_with_one_line(tmp_path, override, message):
-    result = lit_math("fit", "--config", TINY, *override, cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == f"lit-math: error: {message}"
+def test_bad_configuration_stops_with_one_line(run_main, tmp_path, override, message):
+    code, err = run_main("fit", "--config", TINY, *override)
+    assert code == 2
+    assert err.strip().splitlines()[-1] == f"lit-math: error: {message}"
     assert not any(tmp_path.iterdir())  # nothing half-written
 
 

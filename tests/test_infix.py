@@ -47,7 +47,7 @@ def test_odes_read_primes_and_equations():
         ("__import__('os').system('touch pwned')", "'_' at character 1 is not part of the grammar"),
         ("x.__class__", "'.' at character 2"),
         ("lambda: x", "':' at character 7"),
-        ("eval('x')", "\"'\" at character 6"),
+        ("eval('x')", '"\'" at character 6'),
         ("exec", "unknown name 'exec' at character 1; known: variables x; constants pi"),
         ("getattr(x, 'y')", "','"),
         ("[x]", "'\\['"),

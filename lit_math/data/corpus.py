@@ -104,7 +104,14 @@ def generate(
     check_int("n", n, 1)
     check_int("workers", workers, 1)
     check_int("shard_size", shard_size, 1)
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"--out {directory} is a file: give a new folder, or a corpus folder to continue")
+    if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
+        raise ConfigError(f"--out {directory} holds other files and no {MANIFEST}: give a new or a corpus folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"--out {directory}: cannot make the folder: {error.strerror}") from None
     spec = data.state_dict()
     manifest = {"format": FORMAT, "data": spec, "task": data.task.config(), "shard_size": shard_size}
     existing = _manifest(directory)

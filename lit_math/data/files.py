@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +17,52 @@ from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Problems, count, take
 from lit_math.tasks.files import FileTask, parse_types
 
+MAX_LINE_CHARS = 100_000
+"""Longest line read, in bytes; a longer one is refused (or skipped) before it is decoded or split."""
+MAX_LINE_TOKENS = 4096
+"""Most tokens on one side of a line: the model's positions, and so its memory, grow with the longest line."""
 
-def read_lines(path: Path) -> list[tuple[str, list[str]]]:
-    """("file:line", tab-separated fields) of every non-blank line."""
+
+def read_lines(path: Path, skip_invalid: bool = False) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """("file:line", tab-separated fields) of every non-blank line, and the reasons of the lines skipped.
+
+    A line over MAX_LINE_CHARS, not UTF-8, or with a reserved token stops with `file:line: reason` (or is
+    skipped under `skip_invalid`), checked while reading, so a huge or binary file costs no more than its size.
+    """
     if not path.is_file():
         raise ConfigError(f"no such data file: {path}")
-    lines = [line.removesuffix("\r") for line in path.read_text().split("\n")]  # not splitlines: \f is no line end
-    found = [(f"{path}:{number}", line.split("\t")) for number, line in enumerate(lines, start=1) if line.strip()]
-    for where, fields in found:
-        reserved = next((w for field in fields for w in field.split() if w in SPECIAL_TOKENS), None)
-        if reserved is not None:
-            raise ConfigError(f"{where}: {reserved!r} is a reserved token (begin, end, padding of sequences)")
-    return found
+    found, skipped = [], []
+    with path.open("rb") as stream:
+        for number in itertools.count(1):
+            raw = stream.readline(MAX_LINE_CHARS + 2)  # bounded: a file with no line end is not read whole
+            if not raw:
+                break
+            where = f"{path}:{number}"
+            try:
+                if len(raw.rstrip(b"\r\n")) > MAX_LINE_CHARS:
+                    while raw and not raw.endswith(b"\n"):  # skip the rest of the line, in bounded pieces
+                        raw = stream.readline(1 << 20)
+                    raise ValueError(f"the line is longer than {MAX_LINE_CHARS:,} bytes")
+                try:
+                    line = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")  # \f is no line end
+                except UnicodeDecodeError as error:
+                    raise ValueError(f"not UTF-8 (byte {error.start + 1} of the line)") from None
+                if not line.strip():
+                    continue
+                fields = line.split("\t")
+                reserved = next((w for field in fields for w in field.split() if w in SPECIAL_TOKENS), None)
+                if reserved is not None:
+                    raise ValueError(f"{reserved!r} is a reserved token (begin, end, padding of sequences)")
+                longest = max(len(field.split()) for field in fields)
+                if longest > MAX_LINE_TOKENS:
+                    raise ValueError(f"{longest:,} tokens on one side; at most {MAX_LINE_TOKENS:,} are read")
+            except ValueError as error:
+                if not skip_invalid:
+                    raise ConfigError(f"{where}: {error}") from None
+                skipped.append(f"{where}: {error}")
+                continue
+            found.append((where, fields))
+    return found, skipped
 
 
 def examples(
@@ -107,7 +142,10 @@ class FileDataModule(StreamingDataModule):
         if not eval_files:
             raise ConfigError("eval_files names at least one evaluation file, e.g. {valid: data/test.txt}")
         files = {"train": train_file, **eval_files} if train_file else dict(eval_files)
-        lines = {name: read_lines(Path(path)) for name, path in files.items()}
+        lines, unread = {}, []
+        for name, path in files.items():
+            lines[name], skipped = read_lines(Path(path), skip_invalid)
+            unread += skipped
         inputs, outputs = parse_types(types)
         free: tuple[str, ...] = ()
         if any(item.kind == "tokens" for item in (*inputs, *outputs)):  # the files make the vocabulary
@@ -115,7 +153,7 @@ class FileDataModule(StreamingDataModule):
             free = tuple(dict.fromkeys(words))
         reader = FileTask(types, base, encoding, tolerance, tokens=free)
         read = {name: examples(reader, found, skip_invalid) for name, found in lines.items()}
-        self.skipped = [reason for _, reasons in read.values() for reason in reasons]
+        self.skipped = unread + [reason for _, reasons in read.values() for reason in reasons]
         every = [row for rows, _ in read.values() for row in rows]
         source_len = max((len(problem) for problem, _ in every), default=1)
         target_len = max((len(solution) for _, solution in every), default=1)

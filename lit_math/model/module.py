@@ -19,6 +19,8 @@ from lit_math.model.transformer import Seq2SeqTransformer
 from lit_math.tasks import Problems, Task, build_task
 
 SCHEDULES: tuple[str, ...] = ("constant", "inverse_sqrt", "cosine")
+MAX_BEAM_SIZE = 100
+"""Largest beam: the papers use 10 to 50, and memory and time grow with it (a beam of 100,000 never ends)."""
 
 
 def lr_factor(step: int, warmup_steps: int, schedule: str, total_steps: int) -> float:
@@ -103,11 +105,11 @@ class Seq2SeqModule(L.LightningModule):
         if not lr > 0 or not weight_decay >= 0:
             raise ConfigError(f"lr must be > 0 and weight_decay >= 0; got lr={lr}, weight_decay={weight_decay}")
         check_int("warmup_steps", warmup_steps, 0)
-        if eval_max_len is not None:
-            check_int("eval_max_len", eval_max_len, 1)
-        check_int("beam_size", beam_size, 1)
+        check_int("beam_size", beam_size, 1, MAX_BEAM_SIZE)
         self.save_hyperparameters()
         self.task: Task = build_task(task)
+        if eval_max_len is not None:  # the decoder has positions for the task's longest answer, no more
+            check_int("eval_max_len", eval_max_len, 1, self.task.max_target_len - 1)
         self.vocabulary: Vocabulary = self.task.vocabulary
         self.model = Seq2SeqTransformer(
             len(self.vocabulary),

@@ -3,11 +3,13 @@ and counted, it never hangs a dataloader worker."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -27,25 +29,51 @@ def time_limit(seconds: float) -> Iterator[None]:
 
     A SIGALRM timer: it interrupts Python code between bytecodes (sympy is pure Python), so it needs the main
     thread of its process, which dataloader workers and the training process are. Limits do not nest: a
-    shorter limit inside one is `within`. Once expired, the timer fires again every REPEAT seconds: an
-    exception raised while the garbage collector runs a finalizer is dropped by Python, and must not let the
-    block run on unbounded.
+    shorter limit inside one is `within`. Once expired, the timer fires every REPEAT seconds until the block
+    is left, and raises only in the block's own code: not while the garbage collector or a `__del__` runs
+    (Python would drop the exception there and report it as unraisable), but at the next repeat.
     """
     if seconds <= 0:
         raise ValueError(f"a time limit must be positive, got {seconds}")
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("time_limit needs the main thread of its process (signals are delivered there)")
 
-    def expire(signum: int, frame: object) -> None:
+    collecting = False
+
+    def gc_started(phase: str, info: dict) -> None:
+        nonlocal collecting
+        collecting = collecting or phase == "start"
+
+    def gc_stopped(phase: str, info: dict) -> None:
+        nonlocal collecting
+        collecting = collecting and phase != "stop"
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        if collecting or _in_finalizer(frame):  # raised there, it would be dropped: the repeat comes back
+            return
         raise TimeLimitExceeded(f"over the {seconds} s limit")
 
     previous = signal.signal(signal.SIGALRM, expire)
+    gc.callbacks.insert(0, gc_started)  # first at a collection's start, last at its stop
+    gc.callbacks.append(gc_stopped)
     signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        gc.callbacks.remove(gc_started)
+        gc.callbacks.remove(gc_stopped)
+
+
+def _in_finalizer(frame: FrameType | None) -> bool:
+    """Whether the interrupted code is a `__del__` (an exception there is dropped: Python calls it
+    'unraisable'), at any depth."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def within(seconds: float, step: Callable[[], T], default: T) -> T:
