@@ -324,3 +324,28 @@ def test_the_cli_writes_checkpoints_atomically(tmp_path):
 
     cli = build_cli(["--config", str(TINY), "--trainer.logger", "false", *QUICK[:6]], run=False)
     assert isinstance(cli.trainer.strategy.checkpoint_io, AtomicCheckpointIO)
+
+
+def test_a_time_limit_never_raises_inside_a_garbage_collector_callback():
+    """Registered after the block started, as hypothesis registers its own."""
+    dropped, seen = [], []
+
+    def slow_callback(phase, info):
+        seen.append(phase)
+        start = time.monotonic()
+        while time.monotonic() - start < 0.2:
+            pass
+
+    hook, sys.unraisablehook = sys.unraisablehook, dropped.append
+    try:
+        with pytest.raises(TimeLimitExceeded), time_limit(0.1):
+            gc.callbacks.append(slow_callback)
+            try:
+                gc.collect()
+            finally:
+                gc.callbacks.remove(slow_callback)
+            while True:
+                pass
+    finally:
+        sys.unraisablehook = hook
+    assert seen == ["start", "stop"] and dropped == []

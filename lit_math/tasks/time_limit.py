@@ -67,10 +67,12 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def _in_finalizer(frame: FrameType | None) -> bool:
-    """Whether the interrupted code is a `__del__` (an exception there is dropped: Python calls it
-    'unraisable'), at any depth."""
+    """Whether the interrupted code is a `__del__` or a garbage-collector callback (an exception there is
+    dropped: Python calls it 'unraisable'), at any depth. The callbacks are looked up now: a library may
+    register one while the block runs (hypothesis does, lazily)."""
+    callbacks = {getattr(getattr(c, "__func__", c), "__code__", None) for c in gc.callbacks}
     while frame is not None:
-        if frame.f_code.co_name == "__del__":
+        if frame.f_code.co_name == "__del__" or frame.f_code in callbacks:
             return True
         frame = frame.f_back
     return False
