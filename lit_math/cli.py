@@ -6,10 +6,13 @@ import argparse
 import functools
 import inspect
 import json
+import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -18,11 +21,13 @@ import torch
 from jsonargparse import DefaultHelpFormatter
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.plugins.io import CheckpointIO
 from lightning.pytorch.utilities import rank_zero_warn
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from lit_math.argument_errors import OneLineErrors, check_config_files
-from lit_math.callbacks import ExamplesPerSecond, GenerationStats, WritePredictions
+from lit_math.callbacks import ExamplesPerSecond, GenerationStats, ScalarsLayout, WritePredictions
 from lit_math.checkpoint_io import AtomicCheckpointIO
 from lit_math.data import StreamingDataModule, data_families
 from lit_math.errors import ConfigError, check_int
@@ -60,6 +65,14 @@ class LitMathCLI(LightningCLI):
         parser.add_lightning_class_args(ExamplesPerSecond, "throughput")
         parser.add_lightning_class_args(WritePredictions, "predictions")
         parser.add_lightning_class_args(GenerationStats, "generation_stats")
+        parser.add_lightning_class_args(ScalarsLayout, "layout")
+        parser.add_argument(
+            "--logdir",
+            type=str | None,
+            default=None,
+            help="validate/test/predict: also log to TensorBoard under this folder (by default they write no run "
+            "folder); fit logs where its config's logger says",
+        )
         parser.epilog = family_knobs()
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
@@ -110,6 +123,14 @@ class LitMathCLI(LightningCLI):
         checkpoints are written atomically (AtomicCheckpointIO) unless the config names its own CheckpointIO."""
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         settings = config["trainer"]
+        if self.subcommand == "fit" and config.get("logdir"):
+            raise ConfigError("--logdir is for evaluations; fit logs to --trainer.logger.init_args.save_dir")
+        if self.subcommand not in (None, "fit"):  # an evaluation writes no run folder unless asked
+            for message in EVALUATION_NOISE:
+                warnings.filterwarnings("ignore", message=message)
+            logdir = config.get("logdir")
+            settings["logger"] = TensorBoardLogger(logdir, name=self.subcommand) if logdir else False
+            settings["enable_checkpointing"] = False
         plugins = settings.get("plugins") or []
         plugins = list(plugins) if isinstance(plugins, list) else [plugins]
         if not any(isinstance(p, CheckpointIO) for p in plugins):
@@ -123,7 +144,47 @@ class LitMathCLI(LightningCLI):
                     "--trainer.logger false: the config's LearningRateMonitor is left out (nothing to log to)"
                 )
                 settings["callbacks"] = [c for c in settings["callbacks"] if c not in monitors]
-        return super().instantiate_trainer(**kwargs)
+        accelerator = settings.get("accelerator")
+        if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+            raise ConfigError(
+                f"--trainer.accelerator {accelerator}: no CUDA GPU is available here; use --trainer "
+                "configs/trainer/cpu.yaml (or --trainer.accelerator cpu)"
+            )
+        try:
+            return super().instantiate_trainer(**kwargs)
+        except MisconfigurationException as error:  # Lightning's word on trainer settings that do not go together
+            raise ConfigError(f"the trainer settings do not go together: {error}") from None
+
+    def after_fit(self) -> None:
+        """One line that says where the run went, and what is there."""
+        trainer = self.trainer
+        if not trainer.is_global_zero or trainer.log_dir is None or trainer.logger is None:
+            return
+        folder = Path(trainer.log_dir)
+        files = sorted(
+            str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and "tfevents" not in p.name
+        )
+        events = "TensorBoard events, " if any(folder.glob("events.out.tfevents*")) else ""
+        print(f"lit-math: run folder {folder}: {events}{', '.join(files) or 'no other files'}")
+
+    def after_validate(self) -> None:
+        self._said_where("validate")
+
+    def after_test(self) -> None:
+        self._said_where("test")
+
+    def after_predict(self) -> None:
+        if self.trainer.is_global_zero:
+            folder = self.config_init[self.subcommand]["predictions"].folder(self.trainer)
+            print(f"lit-math: predictions written to {folder}/ (one .jsonl per evaluation set)")
+        if self.trainer.logger is not None:
+            self._said_where("predict")
+
+    def _said_where(self, subcommand: str) -> None:
+        logger = self.trainer.logger
+        if self.trainer.is_global_zero:
+            where = f"logged to {logger.log_dir}" if logger is not None else "no files written (--logdir DIR logs)"
+            print(f"lit-math: {subcommand}: {where}")
 
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
@@ -246,6 +307,7 @@ def build_cli(args: Sequence[str] | None = None, run: bool = True) -> LitMathCLI
         auto_configure_optimizers=False,
         parser_kwargs={"prog": "lit-math", "formatter_class": _KeepEpilogLines, "description": DESCRIPTION},
         parser_class=OneLineErrors,
+        seed_everything_default=0,  # Lightning's default, 0 all the same, but without its "No seed found" warning
     )
 
 
@@ -266,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.exit(cross_eval(words[1:]))
     torch.set_float32_matmul_precision("high")
+    quiet_third_party()
     signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
     try:
         check_config_files(words)
@@ -279,6 +342,33 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         print(f"lit-math: error: {cause}", file=sys.stderr)
         sys.exit(2)
+
+
+THIRD_PARTY_NOISE = (
+    r"'set_vital' is deprecated",  # torchdata's StatefulDataLoader calls a deprecated torch function
+    r"`isinstance\(treespec, LeafSpec\)` is deprecated",  # Lightning's pytree helper, on torch 2.13
+    r".*(was|is) deprecated in v4\.\d+",  # jsonargparse on LightningCLI's calls
+    r".*parameter was deprecated in v4\.\d+",
+)
+"""Warnings no user can act on (they are about the libraries' own calls)."""
+EVALUATION_NOISE = (
+    r"Be aware that when using `ckpt_path`, callbacks",  # the training callbacks are not needed to evaluate
+    r"Couldn't infer the batch indices",  # the prediction writer does not use them
+)
+"""Warnings that are about training, raised when a checkpoint is only evaluated."""
+
+
+class _NoLitLoggerTip(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "litlogger" not in str(record.msg)
+
+
+def quiet_third_party() -> None:
+    """Only our warnings and those a user can act on: the libraries' deprecation notes about their own calls,
+    and Lightning's advertisement for its cloud logger, are left out."""
+    for message in THIRD_PARTY_NOISE:
+        warnings.filterwarnings("ignore", message=message)
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoLitLoggerTip())
 
 
 class Terminated(BaseException):

@@ -15,6 +15,7 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from lit_math.analysis.error_history import ERROR_HISTORY_FILE, ErrorRecord
 from lit_math.analysis.gcd_rules import TABLE_COLUMNS, check_rules, markdown_table, table_rows
@@ -124,42 +125,18 @@ def render(history: list[EpochRecord], base: int, markdown: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def plot(history: list[EpochRecord], path: Path) -> None:
-    """Learned-GCD curve with its steps, and per-class accuracy over validations."""
-    import matplotlib
+def plot(history: list[EpochRecord], path: Path, run: str | None = None) -> None:
+    """Learned-GCD curve with its steps, and per-class accuracy over validations (the TensorBoard figures)."""
+    from lit_math.analysis import figures
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
+    fig = figures.figure(9, 9, rows=2, ratios=(1, 1.4))
+    curve, heat = fig.axes
     examples = [r.examples for r in history]
-    accuracy = np.array([r.table.accuracy for r in history])
-    figure, (curve, heat) = plt.subplots(2, 1, figsize=(9, 8), height_ratios=(1, 1.4))
-    curve.step(examples, [len(r.learned) for r in history], where="post")
-    for record in history:
-        if record.is_event:
-            curve.annotate(
-                " ".join([f"+{k}" for k in record.joined] + [f"-{k}" for k in record.left]),
-                (record.examples, len(record.learned)),
-                fontsize=7,
-                rotation=45,
-            )
-    curve.set(xlabel="training examples", ylabel=f"learned GCDs (accuracy >= {history[-1].threshold})")
-    image = heat.imshow(
-        accuracy,
-        aspect="auto",
-        interpolation="nearest",
-        cmap="viridis",
-        vmin=0,
-        vmax=1,
-        extent=(0.5, accuracy.shape[1] + 0.5, len(history) - 0.5, -0.5),
-    )
-    heat.set(xlabel="GCD k", ylabel="validation (one per epoch by default)")
-    heat.yaxis.set_major_locator(MaxNLocator(integer=True))
-    figure.colorbar(image, ax=heat, label="accuracy")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    notes = [(r.examples, len(r.learned), r.event_text().split(": ", 1)[1]) for r in history if r.is_event]
+    figures.learned_curve(curve, examples, [len(r.learned) for r in history], notes, history[-1].threshold)
+    figures.class_accuracy(fig, heat, np.array([r.table.accuracy for r in history]), examples)
+    fig.suptitle(figures.title(run, history[-1].base))
+    fig.savefig(path, dpi=120)
 
 
 def table_text(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> list[str]:
@@ -192,27 +169,27 @@ def render_errors(history: list[ErrorRecord], markdown: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def plot_errors(history: list[ErrorRecord], path: Path) -> None:
+def plot_errors(history: list[ErrorRecord], path: Path, run: str | None = None) -> None:
     """Accuracy of each evaluation set over training, and accuracy by class at the end."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from lit_math.analysis import figures
 
     last = history[-1]
-    figure, (curve, by_class) = plt.subplots(2, 1, figsize=(9, 8))
+    fig = figures.figure(9, 8, rows=2)
+    curve, by_class = fig.axes
     x = [r.examples for r in history]
     for name in last.sets:
         curve.plot(x, [r.accuracy(name) if name in r.sets else np.nan for r in history], marker=".", label=name)
         classes = last.accuracy_by_class(name)
         by_class.plot(list(classes), [acc for _, acc in classes.values()], marker="o", label=name)
     curve.set(xlabel="training examples", ylabel="accuracy", ylim=(0, 1))
+    curve.set_xlim(left=0)
     by_class.set(xlabel=last.classes_are, ylabel=f"accuracy at step {last.step}", ylim=(0, 1))
+    by_class.xaxis.set_major_locator(MaxNLocator(integer=True))
     for axes in (curve, by_class):
         axes.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+        axes.grid(alpha=0.3)
+    fig.suptitle(run or "")
+    fig.savefig(path, dpi=120)
 
 
 def report(argv: Sequence[str]) -> int:
@@ -232,15 +209,25 @@ def report(argv: Sequence[str]) -> int:
             history, base = load(args)
             print(render(history, base, markdown), end="")
             if args.png:
-                plot(history, args.png)
+                plot(history, args.png, run_name(args.path))
+                print(f"wrote {args.png}")
             return 0
         errors = load_errors(args)
     except ConfigError as error:
         parser.error(str(error))
     print(render_errors(errors, markdown), end="")
     if args.png:
-        plot_errors(errors, args.png)
+        plot_errors(errors, args.png, run_name(args.path))
+        print(f"wrote {args.png}")
     return 0
+
+
+def run_name(path: Path) -> str:
+    """`experiment/version_N` of a run folder (or of the folder of a file in it), for figure titles."""
+    folder = path if path.is_dir() else path.parent
+    if folder.name == "checkpoints":
+        folder = folder.parent
+    return f"{folder.parent.name}/{folder.name}" if folder.parent.name else folder.name
 
 
 def check_arguments(args: argparse.Namespace) -> None:

@@ -41,7 +41,8 @@ def private_cache(tmp_path_factory):
 
 @pytest.fixture
 def run_main(capsys, monkeypatch, tmp_path):
-    """`lit-math WORDS` in this process, in `tmp_path` (fast: no new interpreter): (exit code, stderr)."""
+    """`lit-math WORDS` in this process, in `tmp_path` (fast: no new interpreter): (exit code, stderr);
+    stdout is then `run_main.out`."""
     from lit_math.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -55,6 +56,8 @@ def run_main(capsys, monkeypatch, tmp_path):
             code = 0 if stop.code is None else stop.code
         finally:
             signal.signal(signal.SIGTERM, previous)
-        return code, capsys.readouterr().err
+        captured = capsys.readouterr()
+        run.out = captured.out  # what it printed, for the tests that read it
+        return code, captured.err
 
     return run

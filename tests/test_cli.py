@@ -59,7 +59,7 @@ def test_fit_writes_tensorboard_logs_and_a_checkpoint(run_dir):
     events.Reload()
     tags = set(events.Tags()["scalars"])
     assert {"train/loss", "train/examples_per_s", "val/natural/acc", "val/classes/acc", "val/natural/loss"} <= tags
-    assert {"gcd/learned", "gcd/acc/k001", "gcd/rules/r1_mean_top_share", "lr-AdamW"} <= tags
+    assert {"gcd/learned", "gcd_per_class/acc_k001", "gcd/rules/r1_mean_top_share", "lr-AdamW"} <= tags
     assert (run_dir / "gcd_history.jsonl").is_file()
     assert 0 <= events.Scalars("val/natural/acc")[-1].value <= 1
 

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from lit_math.analysis import figures
 from lit_math.analysis.gcd_rules import LEARNED_THRESHOLD, ClassTable, check_rules, markdown_table
 from lit_math.analysis.history import HISTORY_FILE, EpochRecord
-from lit_math.analysis.images import heatmap
 from lit_math.callbacks.recording import RecordingCallback
 from lit_math.errors import ConfigError, check_int
 
@@ -24,9 +24,10 @@ class GCDClassPredictions(RecordingCallback):
     """Counts, for each true class k = 1..classes, what the model predicts; logs what the GCD papers study.
 
     Works for any task whose answer is one integer and whose problems have a class (the task's `answers` and
-    `classes`). TensorBoard gets `gcd/learned`, `gcd/acc/kNNN`, the rules' figures, the paper's table as text,
-    heatmaps of accuracy over validations and of predictions per class, and the step events. During `fit` with
-    a logger, every validation is also appended to `gcd_history.jsonl` in the run folder (what `lit-math
+    `classes`). TensorBoard gets `gcd/learned` (also as a figure, `gcd/learned_curve`), the per-class accuracies
+    (`gcd_per_class/acc_kNNN`), the rules' figures, the paper's table as text, figures of accuracy over
+    validations and of predictions per class, and the step events. During `fit` with a logger, every
+    validation is also appended to `gcd_history.jsonl` in the run folder (what `lit-math
     report` reads); a resumed run starts its file with the records of the run it resumes, up to the checkpoint.
 
     Args:
@@ -46,6 +47,8 @@ class GCDClassPredictions(RecordingCallback):
             raise ConfigError(f"learned_threshold must be in (0, 1], got {learned_threshold}")
         self.threshold = learned_threshold
         self.accuracy_history: list[list[float]] = []
+        self.curve: list[tuple[int, int, str]] = []
+        """(examples, learned GCDs, step event or '') at each validation of `fit`: the learned-GCD figure."""
         self.learned: list[int] = []
         self.events: list[str] = []
         self._counts: ClassTable | None = None
@@ -113,6 +116,9 @@ class GCDClassPredictions(RecordingCallback):
         )
         if record.is_event:
             self.events.append(record.event_text())
+        if fitting:
+            note = record.event_text().split(": ", 1)[1] if record.is_event else ""
+            self.curve.append((self.examples, len(learned), note))
         if trainer.is_global_zero:
             self._log_to_tensorboard(trainer, table, record)
             self.history.append(trainer, record)
@@ -120,7 +126,7 @@ class GCDClassPredictions(RecordingCallback):
     def _log_scalars(self, pl_module: L.LightningModule, table: ClassTable, learned: list[int], rules: Any) -> None:
         scalars = {"gcd/learned": float(len(learned))}
         for k in table.present:
-            scalars[f"gcd/acc/k{k:03d}"] = float(table.accuracy[k - 1])
+            scalars[f"gcd_per_class/acc_k{k:03d}"] = float(table.accuracy[k - 1])
         if rules is not None:
             scalars["gcd/rules/r1_mean_top_share"] = rules.mean_top_share
             scalars["gcd/rules/r1_deterministic_classes"] = float(rules.deterministic_classes)
@@ -140,24 +146,37 @@ class GCDClassPredictions(RecordingCallback):
             writer.add_text("gcd/table", f"Learned: {learned}\n\n" + markdown_table(table, self.threshold), step)
             if self.events:
                 writer.add_text("gcd/events", "\n\n".join(self.events), step)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                shares = table.counts / table.totals[:, None]
-            writer.add_image("gcd/predictions_per_class", heatmap(shares), step, dataformats="HWC")
-            if self.accuracy_history:
+            name = figures.title(f"{logger.name}/version_{logger.version}", self.base)
+            predictions = figures.figure()
+            figures.predictions_per_class(predictions, predictions.axes[0], table.counts)
+            predictions.suptitle(f"predictions per class, step {step}: {name}")
+            writer.add_figure("gcd/predictions_per_class", predictions, step)
+            if self.curve:
+                examples, learned_counts, _ = zip(*self.curve, strict=True)
+                curve = figures.figure()
+                marks = [(x, y, text) for x, y, text in self.curve if text]
+                figures.learned_curve(curve.axes[0], examples, learned_counts, marks, self.threshold)
+                curve.suptitle(f"learned GCDs: {name}")
+                writer.add_figure("gcd/learned_curve", curve, step)
                 history = np.array(self.accuracy_history)
                 history[history < 0] = np.nan
-                writer.add_image("gcd/accuracy_over_validations", heatmap(history), step, dataformats="HWC")
+                accuracy = figures.figure(8, 6)
+                figures.class_accuracy(accuracy, accuracy.axes[0], history, examples)
+                accuracy.suptitle(f"accuracy per class over validations: {name}")
+                writer.add_figure("gcd/accuracy_over_validations", accuracy, step)
 
     def state_dict(self) -> dict[str, Any]:
         return {
             **super().state_dict(),
             "accuracy_history": self.accuracy_history,
+            "curve": self.curve,
             "learned": self.learned,
             "events": self.events,
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.accuracy_history = state_dict["accuracy_history"]
+        self.curve = [tuple(point) for point in state_dict.get("curve", [])]  # older checkpoints: none
         self.learned = state_dict["learned"]
         self.events = state_dict["events"]
         super().load_state_dict(state_dict)

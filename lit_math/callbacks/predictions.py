@@ -21,8 +21,13 @@ class WritePredictions(BasePredictionWriter):
         super().__init__(write_interval="batch")
         self.output_dir = output_dir
 
+    def folder(self, trainer: L.Trainer) -> Path:
+        """Where the files go: `output_dir`, else `predictions/` in the log directory (the working directory
+        for an evaluation without --logdir)."""
+        return Path(self.output_dir or Path(trainer.log_dir or ".") / "predictions")
+
     def _path(self, trainer: L.Trainer, dataloader_idx: int) -> Path:
-        folder = Path(self.output_dir or Path(trainer.log_dir or ".") / "predictions")
+        folder = self.folder(trainer)
         names = getattr(trainer.datamodule, "eval_set_names", None) or []
         name = names[dataloader_idx] if dataloader_idx < len(names) else f"set{dataloader_idx}"
         rank = f".rank{trainer.global_rank}" if trainer.world_size > 1 else ""
