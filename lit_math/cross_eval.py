@@ -80,7 +80,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--logdir", type=Path, help="also write the table and scalars for TensorBoard here")
     args = parser.parse_args(argv)
     try:
-        check_int("--beam-size", args.beam_size, 1)
+        from lit_math.model.module import MAX_BEAM_SIZE
+
+        check_int("--beam-size", args.beam_size, 1, MAX_BEAM_SIZE)
         rows, columns, cells, metrics = cross_eval(args.ckpt, args.data, args.beam_size, args.accelerator)
     except ConfigError as error:
         parser.error(str(error))
@@ -93,4 +95,5 @@ def main(argv: Sequence[str]) -> int:
             writer.add_text("cross_eval", table)
             for name, value in metrics.items():
                 writer.add_scalar(f"cross_eval/{name.replace('|', '/on/')}", value)
+    print(f"lit-math: cross-eval: logged to {args.logdir}" if args.logdir else "lit-math: cross-eval: no files written")
     return 0

@@ -328,7 +328,8 @@ def test_cross_eval_table(ckpt, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     assert header[1:] == [f"{c}/{s}" for c in ("uniform", "other", "base10") for s in ("natural", "classes")]
-    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:-1]]
+    assert lines[-1] == f"lit-math: cross-eval: logged to {tmp_path / 'tb'}"  # where the output went
     assert [row[0] for row in rows] == ["gcd_tiny/version_0"] * 2
     assert rows[0] == rows[1]  # the same checkpoint twice: the same figures
     assert rows[0][5:] == ["n/a (other vocabulary)"] * 2
@@ -347,7 +348,7 @@ def test_cross_eval_with_a_beam_and_bad_input(ckpt, tmp_path, capsys):
     (tmp_path / "nodata.yaml").write_text("model: {}\n")
     for extra, message in (
         (["--data", str(tmp_path / "nodata.yaml")], "has no data section"),
-        (["--data", str(uniform), "--beam-size", "0"], "--beam-size must be an integer >= 1"),
+        (["--data", str(uniform), "--beam-size", "0"], "--beam-size must be an integer 1..100"),
     ):
         with pytest.raises(SystemExit) as exit_:
             cross_eval(["--ckpt", str(ckpt), *extra])

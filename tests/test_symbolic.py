@@ -198,5 +198,6 @@ def test_translate_and_cross_eval_work_for_integration(tmp_path, capsys):
         spec = {"class_path": "lit_math.data.IntegrationDataModule", "init_args": {**SMALL, "mode": mode}}
         (tmp_path / f"{mode}.yaml").write_text(json.dumps({"data": spec}))
     assert cross_eval(["--ckpt", str(ckpt), *configs, "--beam-size", "2", "--accelerator", "cpu"]) == 0
-    header, _, row = capsys.readouterr().out.strip().splitlines()[-3:]
+    header, _, row, where = capsys.readouterr().out.strip().splitlines()[-4:]
+    assert where == "lit-math: cross-eval: no files written"
     assert "bwd/valid" in header and "fwd/valid" in header and row.count("@2") == 2
