@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import lightning as L
+import matplotlib
 import numpy as np
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -146,24 +147,30 @@ class GCDClassPredictions(RecordingCallback):
             writer.add_text("gcd/table", f"Learned: {learned}\n\n" + markdown_table(table, self.threshold), step)
             if self.events:
                 writer.add_text("gcd/events", "\n\n".join(self.events), step)
-            name = figures.title(f"{logger.name}/version_{logger.version}", self.base)
-            predictions = figures.figure()
-            figures.predictions_per_class(predictions, predictions.axes[0], table.counts)
-            predictions.suptitle(f"predictions per class, step {step}: {name}")
-            writer.add_figure("gcd/predictions_per_class", predictions, step)
-            if self.curve:
-                examples, learned_counts, _ = zip(*self.curve, strict=True)
-                curve = figures.figure()
-                marks = [(x, y, text) for x, y, text in self.curve if text]
-                figures.learned_curve(curve.axes[0], examples, learned_counts, marks, self.threshold)
-                curve.suptitle(f"learned GCDs: {name}")
-                writer.add_figure("gcd/learned_curve", curve, step)
-                history = np.array(self.accuracy_history)
-                history[history < 0] = np.nan
-                accuracy = figures.figure(8, 6)
-                figures.class_accuracy(accuracy, accuracy.axes[0], history, examples)
-                accuracy.suptitle(f"accuracy per class over validations: {name}")
-                writer.add_figure("gcd/accuracy_over_validations", accuracy, step)
+            with matplotlib.rc_context(figures.CARD_FONTS):
+                self._log_figures(
+                    writer, table, step, figures.title(f"{logger.name}/version_{logger.version}", self.base)
+                )
+
+    def _log_figures(self, writer: Any, table: ClassTable, step: int, name: str) -> None:
+        predictions = figures.card()
+        figures.predictions_per_class(predictions, predictions.axes[0], table.counts)
+        predictions.suptitle(f"predictions per class: {name}")
+        writer.add_figure("gcd/predictions_per_class", predictions, step)
+        if not self.curve:
+            return
+        examples, learned_counts, _ = zip(*self.curve, strict=True)
+        curve = figures.card()
+        marks = [(x, y, text) for x, y, text in self.curve if text]
+        figures.learned_curve(curve.axes[0], examples, learned_counts, marks, self.threshold)
+        curve.suptitle(f"learned GCDs: {name}")
+        writer.add_figure("gcd/learned_curve", curve, step)
+        history = np.array(self.accuracy_history)
+        history[history < 0] = np.nan
+        accuracy = figures.card()
+        figures.class_accuracy(accuracy, accuracy.axes[0], history, examples)
+        accuracy.suptitle(f"accuracy per class: {name}")
+        writer.add_figure("gcd/accuracy_over_validations", accuracy, step)
 
     def state_dict(self) -> dict[str, Any]:
         return {
