@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import inspect
 import json
-import logging
-import os
-import signal
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import lightning as L
@@ -33,6 +28,7 @@ from lit_math.data import StreamingDataModule, data_families
 from lit_math.errors import ConfigError, check_int
 from lit_math.model import Seq2SeqModule
 from lit_math.model.module import MAX_BEAM_SIZE, check_same_network
+from lit_math.process import EVALUATION_NOISE, SIGTERM, Terminated, quiet_third_party, stop_at_once_on_sigterm
 
 DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transformers on generated problems.
 
@@ -118,9 +114,10 @@ class LitMathCLI(LightningCLI):
         return self._read[1]
 
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
-        """Honours `--trainer.enable_checkpointing false` (the checkpoint callback this CLI adds is left out)
-        and `--trainer.logger false` (a LearningRateMonitor of the config, which needs a logger, is dropped);
-        checkpoints are written atomically (AtomicCheckpointIO) unless the config names its own CheckpointIO."""
+        """Evaluations log only with --logdir and write no checkpoint; `--trainer.enable_checkpointing false`
+        (the checkpoint callback this CLI adds is left out) and `--trainer.logger false` (a LearningRateMonitor,
+        which needs a logger, is dropped) are honoured; checkpoints are written atomically (AtomicCheckpointIO)
+        unless the config names its own CheckpointIO; a GPU asked for where there is none is one line."""
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         settings = config["trainer"]
         if self.subcommand == "fit" and config.get("logdir"):
@@ -329,59 +326,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(cross_eval(words[1:]))
     torch.set_float32_matmul_precision("high")
     quiet_third_party()
-    signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
+    stop_at_once_on_sigterm()
     try:
         check_config_files(words)
         build_cli(argv)
     except Terminated:
         print("lit-math: stopped by SIGTERM", file=sys.stderr)
-        sys.exit(128 + signal.SIGTERM)
+        sys.exit(128 + SIGTERM)
     except Exception as error:
         cause = _config_error(error)
         if cause is None:
             raise
         print(f"lit-math: error: {cause}", file=sys.stderr)
         sys.exit(2)
-
-
-THIRD_PARTY_NOISE = (
-    r"'set_vital' is deprecated",  # torchdata's StatefulDataLoader calls a deprecated torch function
-    r"`isinstance\(treespec, LeafSpec\)` is deprecated",  # Lightning's pytree helper, on torch 2.13
-    r".*(was|is) deprecated in v4\.\d+",  # jsonargparse on LightningCLI's calls
-    r".*parameter was deprecated in v4\.\d+",
-)
-"""Warnings no user can act on (they are about the libraries' own calls)."""
-EVALUATION_NOISE = (
-    r"Be aware that when using `ckpt_path`, callbacks",  # the training callbacks are not needed to evaluate
-    r"Couldn't infer the batch indices",  # the prediction writer does not use them
-)
-"""Warnings that are about training, raised when a checkpoint is only evaluated."""
-
-
-class _NoLitLoggerTip(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "litlogger" not in str(record.msg)
-
-
-def quiet_third_party() -> None:
-    """Only our warnings and those a user can act on: the libraries' deprecation notes about their own calls,
-    and Lightning's advertisement for its cloud logger, are left out."""
-    for message in THIRD_PARTY_NOISE:
-        warnings.filterwarnings("ignore", message=message)
-    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoLitLoggerTip())
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived. Lightning only notes a SIGTERM and stops after the current batch, which for a symbolic
-    family being generated can be minutes away; raised at once instead, it stops the run within seconds
-    (Lightning still tears down, and stops its DDP children, on the way out)."""
-
-
-def _terminate(main_pid: int, signum: int, frame: FrameType | None) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM during the teardown ends the process
-    if os.getpid() != main_pid:  # a forked dataloader worker, terminated by its parent: end quietly
-        os.kill(os.getpid(), signal.SIGTERM)
-    raise Terminated
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ def test_markdown_and_png(run, tmp_path, capsys):
     assert "| 6 | 6 | 1.00 | 1.00 | yes |" in out
     assert "(grokked): [2, 3, 6]" in out  # in base 31, every learned GCD but 1 is beyond the base's primes
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.strip().splitlines()[-1] == f"wrote {png}"  # it says which file it wrote
 
 
 def test_another_threshold_recomputes_every_learned_set(run, capsys):
@@ -124,7 +125,7 @@ def test_error_analysis_report_of_a_run_of_its_checkpoint_and_of_a_lone_copy(tmp
     png = tmp_path / "errors.png"
     assert report([str(run), "--png", str(png)]) == 0 and png.stat().st_size > 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "# Error analysis: epoch 1, step 4, 256 examples"
+    assert out[0] == "# Error analysis: epoch 1, step 4, 256 examples" and out[-1] == f"wrote {png}"
     assert out[2] == "Classes: condition number decade, floor(log10 cond)"
     accuracy = history[-1].accuracy("valid")
     assert f"## valid: accuracy {accuracy:.3f} over 40 problems" in out

@@ -57,16 +57,7 @@ def learned_curve(
 def class_accuracy(fig: Figure, ax: Axes, accuracy: np.ndarray, examples: Sequence[int]) -> None:
     """Accuracy of each GCD class (x) at each validation (y, labelled by examples seen); NaN is grey."""
     accuracy = np.atleast_2d(np.asarray(accuracy, dtype=np.float64))
-    image = ax.imshow(
-        np.ma.masked_invalid(accuracy),
-        aspect="auto",
-        interpolation="nearest",
-        cmap=_viridis(),
-        vmin=0,
-        vmax=1,
-        origin="lower",
-        extent=(0.5, accuracy.shape[1] + 0.5, -0.5, len(accuracy) - 0.5),
-    )
+    image = _shares(ax, accuracy, (0.5, accuracy.shape[1] + 0.5, -0.5, len(accuracy) - 0.5))
     ax.set(xlabel="GCD k", ylabel="validation")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
@@ -83,16 +74,7 @@ def predictions_per_class(fig: Figure, ax: Axes, counts: np.ndarray) -> None:
     k = counts.shape[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = counts / counts.sum(axis=1, keepdims=True)
-    image = ax.imshow(
-        np.ma.masked_invalid(shares),
-        aspect="auto",
-        interpolation="nearest",
-        cmap=_viridis(),
-        vmin=0,
-        vmax=1,
-        origin="lower",
-        extent=(0.5, k + 2.5, 0.5, k + 0.5),
-    )
+    image = _shares(ax, shares, (0.5, k + 2.5, 0.5, k + 0.5))
     ticks = [t for t in MaxNLocator(nbins=8, steps=[1, 2, 5, 10], integer=True).tick_values(1, k) if 1 <= t <= k - 3]
     ax.set_xticks([*ticks, k + 1.5], [*(str(int(t)) for t in ticks), "L I"])
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -105,10 +87,15 @@ def title(run: str | None, base: int | None) -> str:
     return ", ".join(parts)
 
 
-def _viridis() -> Any:
+def _shares(ax: Axes, values: np.ndarray, extent: tuple[float, float, float, float]) -> Any:
+    """A map of values in [0, 1], one cell each, row 0 at the bottom, NaN light grey."""
     from matplotlib import colormaps
 
-    return colormaps["viridis"].with_extremes(bad="lightgrey")
+    cmap = colormaps["viridis"].with_extremes(bad="lightgrey")
+    return ax.imshow(
+        np.ma.masked_invalid(values), aspect="auto", interpolation="nearest", cmap=cmap, vmin=0, vmax=1,
+        origin="lower", extent=extent,
+    )  # fmt: skip
 
 
 def _short(n: int) -> str:
