@@ -349,3 +349,30 @@ def test_a_time_limit_never_raises_inside_a_garbage_collector_callback():
     finally:
         sys.unraisablehook = hook
     assert seen == ["start", "stop"] and dropped == []
+
+
+def test_a_time_limit_dropped_in_a_weakref_callback_is_not_reported():
+    """Python drops an exception raised in a weakref callback; the block's alarm comes back there, and the
+    drop is not reported as an error of whatever test runs then."""
+    import weakref
+
+    class Thing:
+        pass
+
+    def slow_callback(reference):
+        start = time.monotonic()
+        while time.monotonic() - start < 0.3:
+            pass
+
+    reported = []
+    hook, sys.unraisablehook = sys.unraisablehook, reported.append
+    try:
+        with pytest.raises(TimeLimitExceeded), time_limit(0.1):
+            thing = Thing()
+            keep = weakref.ref(thing, slow_callback)
+            del thing  # the callback runs now, past the limit
+            while True:
+                pass
+    finally:
+        sys.unraisablehook = hook
+    assert keep() is None and reported == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,9 @@ def time_limit(seconds: float) -> Iterator[None]:
     thread of its process, which dataloader workers and the training process are. Limits do not nest: a
     shorter limit inside one is `within`. Once expired, the timer fires every REPEAT seconds until the block
     is left, and raises only in the block's own code: not while the garbage collector or a `__del__` runs
-    (Python would drop the exception there and report it as unraisable), but at the next repeat.
+    (Python would drop the exception there and report it as unraisable), but at the next repeat. Where it
+    still lands in code Python calls on its own (a weakref callback, say), the drop is not reported: the
+    repeat comes back in the block.
     """
     if seconds <= 0:
         raise ValueError(f"a time limit must be positive, got {seconds}")
@@ -53,15 +56,21 @@ def time_limit(seconds: float) -> Iterator[None]:
             return
         raise TimeLimitExceeded(f"over the {seconds} s limit")
 
+    def drop_ours(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, TimeLimitExceeded):  # ours, dropped: the repeat comes back
+            hook(unraisable)
+
     previous = signal.signal(signal.SIGALRM, expire)
     gc.callbacks.insert(0, gc_started)  # first at a collection's start, last at its stop
     gc.callbacks.append(gc_stopped)
+    hook, sys.unraisablehook = sys.unraisablehook, drop_ours
     signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook
         gc.callbacks.remove(gc_started)
         gc.callbacks.remove(gc_stopped)
 
