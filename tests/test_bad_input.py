@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -159,27 +160,66 @@ def test_a_run_that_is_generating_stops_at_once_on_sigterm_or_ctrl_c(tmp_path, s
     assert ("lit-math: stopped by SIGTERM" if stop == "SIGTERM" else "KeyboardInterrupt") in rest
 
 
-def test_a_time_limit_never_raises_inside_a_finalizer():
-    """An alarm raised in a `__del__` is dropped by Python (reported as unraisable, which pytest turns into an
-    error in whatever test runs then): it waits for the block's own code."""
+def busy(seconds):
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        pass
 
+
+@pytest.fixture
+def reported(monkeypatch):
+    """The exceptions Python drops and reports as unraisable (pytest would turn each into an error of whatever
+    test runs then)."""
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", dropped.append)
+    return dropped
+
+
+def test_a_time_limit_never_raises_inside_a_finalizer(reported):
     class SlowFinalizer:
         def __del__(self):
-            start = time.monotonic()
-            while time.monotonic() - start < 0.3:
-                pass
+            busy(0.3)
 
-    dropped = []
-    hook, sys.unraisablehook = sys.unraisablehook, dropped.append
-    try:
-        with pytest.raises(TimeLimitExceeded), time_limit(0.1):
-            SlowFinalizer()  # collected at once: its __del__ outlives the limit
+    with pytest.raises(TimeLimitExceeded), time_limit(0.1):
+        SlowFinalizer()  # collected at once: its __del__ outlives the limit
+        gc.collect()
+        while True:
+            pass
+    assert reported == []
+
+
+def test_a_time_limit_never_raises_inside_a_garbage_collector_callback(reported):
+    """Registered after the block started, as hypothesis registers its own."""
+    seen = []
+
+    def slow_callback(phase, info):
+        seen.append(phase)
+        busy(0.2)
+
+    with pytest.raises(TimeLimitExceeded), time_limit(0.1):
+        gc.callbacks.append(slow_callback)
+        try:
             gc.collect()
-            while True:
-                pass
-    finally:
-        sys.unraisablehook = hook
-    assert dropped == []
+        finally:
+            gc.callbacks.remove(slow_callback)
+        while True:
+            pass
+    assert seen == ["start", "stop"] and reported == []
+
+
+def test_a_time_limit_dropped_in_a_weakref_callback_is_not_reported(reported):
+    """Python drops an exception raised in a weakref callback; the alarm comes back in the block."""
+
+    class Thing:
+        pass
+
+    with pytest.raises(TimeLimitExceeded), time_limit(0.1):
+        thing = Thing()
+        keep = weakref.ref(thing, lambda reference: busy(0.3))
+        del thing  # the callback runs now, past the limit
+        while True:
+            pass
+    assert keep() is None and reported == []
 
 
 # --- the command line in one line ------------------------------------------------------------------------
@@ -324,55 +364,3 @@ def test_the_cli_writes_checkpoints_atomically(tmp_path):
 
     cli = build_cli(["--config", str(TINY), "--trainer.logger", "false", *QUICK[:6]], run=False)
     assert isinstance(cli.trainer.strategy.checkpoint_io, AtomicCheckpointIO)
-
-
-def test_a_time_limit_never_raises_inside_a_garbage_collector_callback():
-    """Registered after the block started, as hypothesis registers its own."""
-    dropped, seen = [], []
-
-    def slow_callback(phase, info):
-        seen.append(phase)
-        start = time.monotonic()
-        while time.monotonic() - start < 0.2:
-            pass
-
-    hook, sys.unraisablehook = sys.unraisablehook, dropped.append
-    try:
-        with pytest.raises(TimeLimitExceeded), time_limit(0.1):
-            gc.callbacks.append(slow_callback)
-            try:
-                gc.collect()
-            finally:
-                gc.callbacks.remove(slow_callback)
-            while True:
-                pass
-    finally:
-        sys.unraisablehook = hook
-    assert seen == ["start", "stop"] and dropped == []
-
-
-def test_a_time_limit_dropped_in_a_weakref_callback_is_not_reported():
-    """Python drops an exception raised in a weakref callback; the block's alarm comes back there, and the
-    drop is not reported as an error of whatever test runs then."""
-    import weakref
-
-    class Thing:
-        pass
-
-    def slow_callback(reference):
-        start = time.monotonic()
-        while time.monotonic() - start < 0.3:
-            pass
-
-    reported = []
-    hook, sys.unraisablehook = sys.unraisablehook, reported.append
-    try:
-        with pytest.raises(TimeLimitExceeded), time_limit(0.1):
-            thing = Thing()
-            keep = weakref.ref(thing, slow_callback)
-            del thing  # the callback runs now, past the limit
-            while True:
-                pass
-    finally:
-        sys.unraisablehook = hook
-    assert keep() is None and reported == []
