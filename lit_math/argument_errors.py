@@ -69,8 +69,8 @@ def summarise(message: str, options: Iterable[str]) -> str:
         word = unrecognised.group(1).split("=", 1)[0]
         return f"unknown option {shown(word)}{_did_you_mean(word, options)}"
     keys, class_path = [], None
-    for line in message.splitlines():
-        line = line.strip().removeprefix("- ")
+    lines = [line.strip().removeprefix("- ") for line in message.splitlines()]
+    for at, line in enumerate(lines):
         if key := _PARSER_KEY.search(line):
             keys += [part for part in key.group(1).split(".") if part != "init_args"]
         elif path := _CLASS_PATH.search(line):
@@ -85,7 +85,7 @@ def summarise(message: str, options: Iterable[str]) -> str:
         elif (expected := _EXPECTED.search(line)) and expected.group(1) != "NoneType":
             given = expected.group(2)
             if given is None:  # a Union report: the value comes after the list of its types
-                found = _GIVEN.search(message[message.find(line) :])
+                found = next((m for m in map(_GIVEN.search, lines[at:]) if m), None)
                 given = found.group(1) if found else "?"
             option = "--" + ".".join(keys) if keys else "a value"
             return f"{option} must be {_expected(expected.group(1))}, got {shown(given)}"
