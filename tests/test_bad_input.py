@@ -18,7 +18,7 @@ import torch
 
 from lit_math.checkpoint_io import AtomicCheckpointIO
 from lit_math.data import FileDataModule
-from lit_math.data.files import MAX_LINE_CHARS, MAX_LINE_TOKENS
+from lit_math.data.files import MAX_LINE_BYTES, MAX_LINE_TOKENS
 from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
 from lit_math.tasks import build_task
@@ -80,7 +80,7 @@ GOOD = "V2 + 1 24 + 16\t+ 16\nV2 + 5 + 10\t+ 5\n"
     [
         pytest.param("V1 + " + " ".join(["1"] * 200_000) + "\t+ 1", "is longer than 100,000 bytes", id="200k-tokens"),
         pytest.param("V1 + " + "1 " * MAX_LINE_TOKENS + "\t+ 1", "tokens on one side; at most", id="tokens"),
-        pytest.param("x" * (MAX_LINE_CHARS * 30), "is longer than 100,000 bytes", id="3MB-without-line-end"),
+        pytest.param("x" * (MAX_LINE_BYTES * 30), "is longer than 100,000 bytes", id="3MB-without-line-end"),
     ],
 )
 def test_huge_lines_are_refused_by_file_and_line_before_any_work(tmp_path, line, reason):

@@ -17,7 +17,7 @@ from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Problems, count, take
 from lit_math.tasks.files import FileTask, parse_types
 
-MAX_LINE_CHARS = 100_000
+MAX_LINE_BYTES = 100_000
 """Longest line read, in bytes; a longer one is refused (or skipped) before it is decoded or split."""
 MAX_LINE_TOKENS = 4096
 """Most tokens on one side of a line: the model's positions, and so its memory, grow with the longest line."""
@@ -26,7 +26,7 @@ MAX_LINE_TOKENS = 4096
 def read_lines(path: Path, skip_invalid: bool = False) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """("file:line", tab-separated fields) of every non-blank line, and the reasons of the lines skipped.
 
-    A line over MAX_LINE_CHARS, not UTF-8, or with a reserved token stops with `file:line: reason` (or is
+    A line over MAX_LINE_BYTES, not UTF-8, or with a reserved token stops with `file:line: reason` (or is
     skipped under `skip_invalid`), checked while reading, so a huge or binary file costs no more than its size.
     """
     if not path.is_file():
@@ -34,15 +34,15 @@ def read_lines(path: Path, skip_invalid: bool = False) -> tuple[list[tuple[str, 
     found, skipped = [], []
     with path.open("rb") as stream:
         for number in itertools.count(1):
-            raw = stream.readline(MAX_LINE_CHARS + 2)  # bounded: a file with no line end is not read whole
+            raw = stream.readline(MAX_LINE_BYTES + 2)  # bounded: a file with no line end is not read whole
             if not raw:
                 break
             where = f"{path}:{number}"
             try:
-                if len(raw.rstrip(b"\r\n")) > MAX_LINE_CHARS:
+                if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
                     while raw and not raw.endswith(b"\n"):  # skip the rest of the line, in bounded pieces
                         raw = stream.readline(1 << 20)
-                    raise ValueError(f"the line is longer than {MAX_LINE_CHARS:,} bytes")
+                    raise ValueError(f"the line is longer than {MAX_LINE_BYTES:,} bytes")
                 try:
                     line = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")  # \f is no line end
                 except UnicodeDecodeError as error:
