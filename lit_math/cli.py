@@ -155,9 +155,10 @@ class LitMathCLI(LightningCLI):
     def after_fit(self) -> None:
         """One line that says where the run went, and what is there."""
         trainer = self.trainer
-        if not trainer.is_global_zero or trainer.log_dir is None or trainer.logger is None:
+        log_dir = trainer.log_dir  # a broadcast under DDP: every rank asks
+        if not trainer.is_global_zero or log_dir is None or trainer.logger is None:
             return
-        folder = Path(trainer.log_dir)
+        folder = Path(log_dir)
         files = sorted(
             str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and "tfevents" not in p.name
         )
@@ -171,16 +172,16 @@ class LitMathCLI(LightningCLI):
         self._said_where("test")
 
     def after_predict(self) -> None:
+        folder = self.config_init[self.subcommand]["predictions"].folder(self.trainer)  # log_dir: every rank asks
         if self.trainer.is_global_zero:
-            folder = self.config_init[self.subcommand]["predictions"].folder(self.trainer)
             print(f"lit-math: predictions written to {folder}/ (one .jsonl per evaluation set)")
         if self.trainer.logger is not None:
             self._said_where("predict")
 
     def _said_where(self, subcommand: str) -> None:
         logger = self.trainer.logger
+        where = f"logged to {logger.log_dir}" if logger is not None else "no files written (--logdir DIR logs)"
         if self.trainer.is_global_zero:
-            where = f"logged to {logger.log_dir}" if logger is not None else "no files written (--logdir DIR logs)"
             print(f"lit-math: {subcommand}: {where}")
 
     def instantiate_classes(self) -> None:

@@ -13,6 +13,10 @@ THIRD_PARTY_NOISE = (
     r"`isinstance\(treespec, LeafSpec\)` is deprecated",  # Lightning's pytree helper, on torch 2.13
     r".*(was|is) deprecated in v4\.\d+",  # jsonargparse on LightningCLI's calls
     r".*parameter was deprecated in v4\.\d+",
+    # our per-class, rule, throughput and generation figures are summed across ranks before they are logged
+    # once (rank_zero_only): Lightning's advice to sync them again does not apply
+    r"It is recommended to use `self\.log\('(gcd|gcd_per_class|analysis|data)/|"
+    r"It is recommended to use `self\.log\('train/examples_per_s'",
 )
 """Warnings no user can act on (they are about the libraries' own calls)."""
 EVALUATION_NOISE = (

@@ -63,3 +63,16 @@ def test_ddp_accuracy_equals_single_process_accuracy_of_the_same_model(ddp_run, 
     for rank in (0, 1):  # each rank logs the table of all ranks, the one a single process sees
         assert json.loads((ddp_run / f"table_rank{rank}.json").read_text()) == classes.table.counts.tolist()
     assert ddp_metrics["gcd/learned"] == single["gcd/learned"] == len(classes.table.learned())
+
+
+def test_the_cli_trains_under_ddp_and_says_once_where_the_run_went(tmp_path):
+    """Every rank takes part in the collectives of the closing line (Trainer.log_dir is a broadcast)."""
+    from .test_cli import QUICK, TINY, lit_math
+
+    result = lit_math(
+        "fit", "--config", TINY, *QUICK, "--trainer.devices", "2", "--trainer.strategy", "ddp",
+        "--trainer.logger.init_args.save_dir", ".", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("lit-math: run folder gcd_tiny/version_0") == 1
+    assert "It is recommended to use `self.log('gcd" not in result.stderr  # figures summed before they are logged
