@@ -64,10 +64,10 @@ def test_fit_writes_tensorboard_logs_and_a_checkpoint(run_dir):
     assert 0 <= events.Scalars("val/natural/acc")[-1].value <= 1
 
 
-def test_translate_reads_the_checkpoint_back(ckpt, tmp_path):
-    result = lit_math("translate", "--ckpt", ckpt, "10", "32", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    answer, source, output = result.stdout.splitlines()
+def test_translate_reads_the_checkpoint_back(ckpt, run_main, tmp_path):
+    code, err = run_main("translate", "--ckpt", ckpt, "10", "32")
+    assert code == 0, err
+    answer, source, output = run_main.out.splitlines()
     assert source == "source: + 10 + 1 2"  # base 30
     tokens = output.removeprefix("output: ").split()
     try:
@@ -101,66 +101,50 @@ def test_translate_refuses_what_is_not_a_checkpoint(run_main, tmp_path, content,
     assert message in err
 
 
-def test_validate_with_the_checkpoint_alone(ckpt, tmp_path):
-    result = lit_math("validate", "--ckpt_path", ckpt, "--trainer.logger", "false", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "val/natural/acc" in result.stdout and "val/classes/acc" in result.stdout
+def test_validate_with_the_checkpoint_alone(ckpt, run_main, tmp_path):
+    code, err = run_main("validate", "--ckpt_path", ckpt, "--trainer.logger", "false")
+    assert code == 0, err[-3000:]
+    assert "val/natural/acc" in run_main.out and "val/classes/acc" in run_main.out
     assert not any(tmp_path.iterdir())  # an evaluation writes nothing
 
 
-def test_validate_refuses_a_checkpoint_that_does_not_fit_the_data(ckpt, tmp_path):
-    result = lit_math("validate", "--config", TINY, *SMALL_EVAL, "--ckpt_path", ckpt, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_validate_refuses_a_checkpoint_that_does_not_fit_the_data(ckpt, run_main):
+    code, err = run_main("validate", "--config", TINY, *SMALL_EVAL, "--ckpt_path", ckpt)
+    assert code == 0, err[-3000:]
     for wrong in (["--data.base", "10"], ["--data.max_int", "100000000"]):
-        result = lit_math("validate", "--config", TINY, *SMALL_EVAL, *wrong, "--ckpt_path", ckpt, cwd=tmp_path)
-        assert result.returncode == 2
-        assert result.stderr.strip().splitlines()[-1].startswith("lit-math: error: the checkpoint was trained on task")
+        code, err = run_main("validate", "--config", TINY, *SMALL_EVAL, *wrong, "--ckpt_path", ckpt)
+        assert code == 2
+        assert err.strip().splitlines()[-1].startswith("lit-math: error: the checkpoint was trained on task")
 
 
-def test_a_model_setting_that_contradicts_the_checkpoint_is_an_error(ckpt, tmp_path):
-    result = lit_math(
-        "validate", "--config", TINY, *SMALL_EVAL, "--model.d_model", "128", "--ckpt_path", ckpt, cwd=tmp_path
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
+def test_a_model_setting_that_contradicts_the_checkpoint_is_an_error(ckpt, run_main):
+    code, err = run_main("validate", "--config", TINY, *SMALL_EVAL, "--model.d_model", "128", "--ckpt_path", ckpt)
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
         "lit-math: error: the configuration asks for model d_model=128 (checkpoint: 64); "
         "leave them out to use the checkpoint's"
     )
 
 
-def test_a_checkpoint_is_evaluated_with_another_beam(ckpt, tmp_path):
+def test_a_checkpoint_is_evaluated_with_another_beam(ckpt, run_main):
     """Decoding knobs are not the network's: `validate --model.beam_size 2` uses them and reports acc@2."""
-    result = lit_math(
-        "validate", "--config", TINY, *SMALL_EVAL, "--model.beam_size", "2", "--ckpt_path", ckpt, cwd=tmp_path
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "val/natural/acc@2" in result.stdout
+    code, err = run_main("validate", "--config", TINY, *SMALL_EVAL, "--model.beam_size", "2", "--ckpt_path", ckpt)
+    assert code == 0, err[-3000:]
+    assert "val/natural/acc@2" in run_main.out
 
 
-def test_resuming_with_another_base_leaves_nothing_behind(ckpt, tmp_path):
-    result = lit_math(
-        "fit",
-        "--config",
-        TINY,
-        "--data.base",
-        "10",
-        "--ckpt_path",
-        ckpt,
-        "--trainer.logger.init_args.save_dir",
-        tmp_path / "runs",
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2
-    assert "the checkpoint was trained on task" in result.stderr
+def test_resuming_with_another_base_leaves_nothing_behind(ckpt, run_main, tmp_path):
+    save_dir = ["--trainer.logger.init_args.save_dir", tmp_path / "runs"]
+    code, err = run_main("fit", "--config", TINY, "--data.base", "10", "--ckpt_path", ckpt, *save_dir)
+    assert code == 2
+    assert "the checkpoint was trained on task" in err
     assert not any(tmp_path.iterdir())
 
 
-def test_predict_writes_every_answer(ckpt, tmp_path):
+def test_predict_writes_every_answer(ckpt, run_main, tmp_path):
     out = tmp_path / "preds"
-    result = lit_math(
-        "predict", "--config", TINY, *SMALL_EVAL, "--ckpt_path", ckpt, "--predictions.output_dir", out, cwd=tmp_path
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    code, err = run_main("predict", "--config", TINY, *SMALL_EVAL, "--ckpt_path", ckpt, "--predictions.output_dir", out)
+    assert code == 0, err[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["preds"]
     natural = [json.loads(line) for line in (out / "natural.jsonl").read_text().splitlines()]
     classes = [json.loads(line) for line in (out / "classes.jsonl").read_text().splitlines()]
@@ -201,12 +185,12 @@ def test_bad_configuration_stops_with_one_line(run_main, tmp_path, override, mes
     assert not any(tmp_path.iterdir())  # nothing half-written
 
 
-def test_help_lists_the_family_knobs_and_translate(tmp_path):
-    result = lit_math("fit", "--help", cwd=tmp_path)
-    assert result.returncode == 0
+def test_help_lists_the_family_knobs_and_translate(run_main):
+    code, _ = run_main("fit", "--help")
+    assert code == 0
     for text in ("--data.help GCDDataModule", "operands:", "max_int:", "--model.d_model"):
-        assert text in result.stdout
-    families = re.findall(r"^--data lit_math\.data\.(\w+)", result.stdout, flags=re.MULTILINE)
+        assert text in run_main.out
+    families = re.findall(r"^--data lit_math\.data\.(\w+)", run_main.out, flags=re.MULTILINE)
     assert sorted(families) == [
         "ArithmeticDataModule",
         "FileDataModule",
@@ -216,7 +200,8 @@ def test_help_lists_the_family_knobs_and_translate(tmp_path):
         "ODEDataModule",
         "PolynomialDataModule",
     ]
-    assert "lit-math translate" in lit_math("--help", cwd=tmp_path).stdout
+    run_main("--help")
+    assert "lit-math translate" in run_main.out
 
 
 PAPER = {"d_model": 512, "n_enc_layers": 4, "n_dec_layers": 4, "n_heads": 8}
@@ -262,31 +247,31 @@ def test_every_symbolic_config_is_the_experiment_it_names(config):
 
 
 @pytest.mark.parametrize("preset", sorted((ROOT / "configs" / "trainer").glob("*.yaml")), ids=lambda p: p.stem)
-def test_trainer_presets_merge_into_an_experiment(preset):
-    result = lit_math(
-        "fit", "--config", ROOT / "configs/gcd/base30.yaml", "--trainer", preset, "--print_config", cwd=ROOT
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    config = yaml.safe_load(result.stdout)
+def test_trainer_presets_merge_into_an_experiment(preset, run_main):
+    code, err = run_main("fit", "--config", ROOT / "configs/gcd/base30.yaml", "--trainer", preset, "--print_config")
+    assert code == 0, err[-2000:]
+    config = yaml.safe_load(run_main.out)
     for key, value in yaml.safe_load(preset.read_text()).items():
         assert config["trainer"][key] == value
     assert config["trainer"]["logger"]["init_args"]["name"] == "gcd_base30"
 
 
-def test_report_of_a_run_and_of_a_lone_checkpoint(run_dir, ckpt, tmp_path):
-    from_history = lit_math("report", run_dir, cwd=tmp_path)
-    assert from_history.returncode == 0, from_history.stderr[-2000:]
+def test_report_of_a_run_and_of_a_lone_checkpoint(run_dir, ckpt, run_main, tmp_path):
+    code, err = run_main("report", run_dir)
+    from_history = run_main.out
+    assert code == 0, err[-2000:]
     lone = tmp_path / "lone.ckpt"
     shutil.copy(ckpt, lone)
-    evaluated = lit_math("report", lone, cwd=tmp_path)
-    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    code, err = run_main("report", lone)
+    evaluated = run_main.out
+    assert code == 0, err[-2000:]
 
     def table(out):
         return [line for line in out.splitlines() if line[:4].strip().isdigit()]
 
-    assert len(table(from_history.stdout)) == 100
-    assert table(evaluated.stdout) == table(from_history.stdout)  # last.ckpt holds the weights of the last epoch
-    assert "Learned (" in evaluated.stdout and "R3 unlearned classes" in evaluated.stdout
+    assert len(table(from_history)) == 100
+    assert table(evaluated) == table(from_history)  # last.ckpt holds the weights of the last epoch
+    assert "Learned (" in evaluated and "R3 unlearned classes" in evaluated
 
 
 def test_a_resumed_run_continues_its_history_in_its_new_folder(run_dir, ckpt, tmp_path):
