@@ -8,6 +8,7 @@ refused with its position. Length, nesting, digits and exponents are bounded bef
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -28,6 +29,10 @@ MAX_EXPONENT = 1000
 TOKEN = re.compile(
     r"\s*(?:(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)|(?P<name>[A-Za-z][A-Za-z0-9_]*'*)|(?P<op>\*\*|[-+*/^()=]))"
 )
+
+
+SUMS = {"+": operator.add, "-": operator.sub}
+PRODUCTS = {"*": operator.mul, "/": operator.truediv}
 
 
 class ParseError(ValueError):
@@ -124,21 +129,20 @@ class InfixReader:
         return depth + 1
 
     def _sum(self, depth: int) -> sp.Expr:
-        value = self._product(depth)
-        while self._peek() in ("+", "-"):
-            op = self._peek()
-            self.at += 1
-            right = self._product(depth)
-            value = value + right if op == "+" else value - right
-        return value
+        return self._chain(SUMS, self._product, depth)
 
     def _product(self, depth: int) -> sp.Expr:
-        value = self._signed(depth)
-        while self._peek() in ("*", "/"):
-            op = self._peek()
+        return self._chain(PRODUCTS, self._signed, depth)
+
+    def _chain(
+        self, ops: Mapping[str, Callable[[sp.Expr, sp.Expr], sp.Expr]], operand: Callable[[int], sp.Expr], depth: int
+    ) -> sp.Expr:
+        """operand (op operand)*, left-associative: 1 - 2 - 3 is (1 - 2) - 3."""
+        value = operand(depth)
+        while self._peek() in ops:
+            op = ops[self._peek()]
             self.at += 1
-            right = self._signed(depth)
-            value = value * right if op == "*" else value / right
+            value = op(value, operand(depth))
         return value
 
     def _signed(self, depth: int) -> sp.Expr:
