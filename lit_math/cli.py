@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import sys
@@ -13,7 +12,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from jsonargparse import DefaultHelpFormatter
+from jsonargparse import DefaultHelpFormatter, Namespace
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -23,11 +22,11 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from lit_math.argument_errors import OneLineErrors, check_config_files
 from lit_math.callbacks import ExamplesPerSecond, GenerationStats, ScalarsLayout, WritePredictions
+from lit_math.checkpoint import check_same_network, model_settings, read_checkpoint, saved_data, trained_on
 from lit_math.checkpoint_io import AtomicCheckpointIO
 from lit_math.data import StreamingDataModule, data_families
-from lit_math.errors import ConfigError, check_int
+from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
-from lit_math.model.module import MAX_BEAM_SIZE, check_same_network
 from lit_math.process import EVALUATION_NOISE, SIGTERM, Terminated, quiet_third_party, stop_at_once_on_sigterm
 
 DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transformers on generated problems.
@@ -72,24 +71,45 @@ class LitMathCLI(LightningCLI):
         parser.epilog = family_knobs()
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        """Parses the command line; with `--ckpt_path`, the checkpoint's data when none is given, and its model
+        settings (see `_with_checkpoint_model`)."""
         words = list(sys.argv[1:] if args is None else args)
+        read: dict[str, dict[str, Any]] = {}  # each checkpoint read once (a paper-size one is hundreds of MB)
+
+        def checkpoint(path: str) -> dict[str, Any]:
+            if path not in read:
+                read[path] = read_checkpoint(path)
+            return read[path]
+
         ckpt_path = _option(words, "--ckpt_path")
         given_data = any(w in ("-c", "--config", "--data") or w.startswith(("--config=", "--data=")) for w in words)
         if ckpt_path and not given_data and words[:1] != ["fit"]:  # evaluate a checkpoint on its own data
-            data = saved_data(self._checkpoint(ckpt_path))
+            data = saved_data(checkpoint(ckpt_path))
             if data is None:
                 raise ConfigError(f"{ckpt_path} does not record its data settings: give --config or --data")
             overrides = next((i for i, w in enumerate(words) if w.startswith("--data.")), len(words))
             words[overrides:overrides] = ["--data", json.dumps(data)]  # --data.base 10 then applies on top
         self.config = parser.parse_args(words)
-
-    def _parse_ckpt_path(self) -> None:
         subcommand = self.config.get("subcommand")
-        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if not ckpt_path:
-            return
-        saved = self._checkpoint(ckpt_path)["hyper_parameters"]
-        model = {name: value for name, value in saved.items() if name != "task" and not name.startswith("_")}
+        self._ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if self._ckpt_path:  # given on the command line or in a config file
+            saved = checkpoint(self._ckpt_path)
+            self.config = self._with_checkpoint_model(parser, subcommand, saved)
+            self._trained_on = trained_on(saved)
+            # LightningCLI, right after this method (in its private `_parse_ckpt_path`), loads the file at
+            # `ckpt_path` a second time and parses all its hyper-parameters over the config: the decoding knobs
+            # asked for would be silently replaced by the checkpoint's (`validate --model.beam_size 2` would
+            # decode with a beam of 1). The checkpoint's settings are merged above, conflicts refused, so that
+            # step is left nothing to read: the path is out of the config until `before_instantiate_classes`
+            # puts it back for the Trainer's fit/validate/test/predict.
+            self.config[subcommand].ckpt_path = None
+
+    def _with_checkpoint_model(
+        self, parser: LightningArgumentParser, subcommand: str, checkpoint: dict[str, Any]
+    ) -> Namespace:
+        """The config with the checkpoint's model settings; a setting given that differs from the checkpoint's
+        is a ConfigError naming it, except the decoding knobs (EVALUATION_KNOBS), for which the value given wins."""
+        model = model_settings(checkpoint)
         given = self.config[subcommand].model
         defaults = {name: p.default for name, p in inspect.signature(Seq2SeqModule.__init__).parameters.items()}
         chosen = {name for name in model if name in given and given[name] != defaults.get(name)}
@@ -103,15 +123,12 @@ class LitMathCLI(LightningCLI):
             raise ConfigError(
                 f"the configuration asks for model {', '.join(conflicts)}; leave them out to use the checkpoint's"
             )
-        self.config = self.parser.parse_object({subcommand: {"model": model}}, self.config)
-        self._trained_on = saved["task"]
-        self._read = (None, None)  # the weights need not stay in memory for the whole run
+        return parser.parse_object({subcommand: {"model": model}}, self.config)
 
-    def _checkpoint(self, path: str) -> dict[str, Any]:
-        """The checkpoint, read once for both uses above (a paper-size one is hundreds of MB)."""
-        if getattr(self, "_read", (None,))[0] != path:
-            self._read = (path, read_checkpoint(path))
-        return self._read[1]
+    def before_instantiate_classes(self) -> None:
+        """The checkpoint path taken out of the config in `parse_arguments` goes back in, for the Trainer."""
+        if getattr(self, "_ckpt_path", None):
+            self.config[self.config.subcommand].ckpt_path = self._ckpt_path
 
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         """Evaluations log only with --logdir and write no checkpoint; `--trainer.enable_checkpointing false`
@@ -185,6 +202,7 @@ class LitMathCLI(LightningCLI):
             print(f"lit-math: {subcommand}: {where}")
 
     def instantiate_classes(self) -> None:
+        """The classes, and a checkpoint whose network does not fit the data refused before anything runs."""
         super().instantiate_classes()
         if getattr(self, "_trained_on", None) is not None:
             check_same_network(self._trained_on, self.datamodule.task)
@@ -212,28 +230,6 @@ def _option(words: list[str], name: str) -> str | None:
     return None
 
 
-def read_checkpoint(path: str) -> dict[str, Any]:
-    """A lit-math checkpoint's contents, or a ConfigError that says why it is not one."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise ConfigError(f"no checkpoint at {path!r}") from None
-    except Exception as error:
-        first_line = (str(error).strip().splitlines() or [""])[0]
-        raise ConfigError(f"{path!r} is not a readable checkpoint: {type(error).__name__}: {first_line}") from None
-    if "task" not in checkpoint.get("hyper_parameters", {}) or "vocabulary" not in checkpoint:
-        raise ConfigError(f"{path!r} is not a lit-math checkpoint (no task or vocabulary in it)")
-    return checkpoint
-
-
-def saved_data(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
-    for family in data_families():
-        state = checkpoint.get(family.__qualname__)
-        if isinstance(state, dict) and "class_path" in state:
-            return state
-    return None
-
-
 class _KeepEpilogLines(DefaultHelpFormatter):
     """Keeps the line breaks of the family knobs listed after the options."""
 
@@ -249,36 +245,6 @@ def family_knobs() -> str:
         doc = inspect.getdoc(family) or ""
         sections.append(f"--data {name} (all options: --data.help {family.__name__})\n{doc}")
     return "Problem families (knobs are --data.init_args.NAME, or --data.NAME):\n\n" + "\n\n".join(sections)
-
-
-def translate(argv: Sequence[str]) -> int:
-    """Print the model's answer to one problem given as words, then the rest of the beam (with `--beam K`);
-    symbolic answers are marked [verified] when they check out."""
-    parser = argparse.ArgumentParser(prog="lit-math translate", description=translate.__doc__)
-    parser.add_argument("--ckpt", required=True, help="checkpoint written by `lit-math fit`")
-    parser.add_argument("--device", default="cpu", help="torch device to run on (default: cpu)")
-    parser.add_argument("--beam", type=int, default=None, help="beam size (default: the checkpoint's beam_size)")
-    parser.add_argument(
-        "problem", nargs="+", help="the problem: `10 32` for gcd(10, 32), `x*cos(x)` to integrate, `dy - y = 0`"
-    )
-    args = parser.parse_args(argv)
-    try:
-        device = torch.device(args.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ConfigError(f"--device {args.device}: no CUDA device is available here")
-        read_checkpoint(args.ckpt)
-        module = Seq2SeqModule.load_from_checkpoint(args.ckpt, map_location=device).eval()
-        problems = module.task.parse_problem(args.problem)
-        beam = check_int("--beam", module.hparams.beam_size if args.beam is None else args.beam, 1, MAX_BEAM_SIZE)
-    except (ConfigError, RuntimeError) as error:  # torch.device raises RuntimeError on a bad name
-        parser.error(str(error))
-    source, beams, readings = module.translate(problems, beam)
-    print(readings[0][0])
-    print("source:", " ".join(module.vocabulary.words(source[0])))
-    print("output:", " ".join(module.vocabulary.words(beams[0, 0])))
-    for rank, (ids, reading) in enumerate(zip(beams[0, 1:], readings[0][1:], strict=True), start=2):
-        print(f"beam {rank}: {reading}    ({' '.join(module.vocabulary.words(ids))})")
-    return 0
 
 
 def _config_error(error: BaseException) -> ConfigError | None:
@@ -312,6 +278,8 @@ def build_cli(args: Sequence[str] | None = None, run: bool = True) -> LitMathCLI
 def main(argv: Sequence[str] | None = None) -> None:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["translate"]:
+        from lit_math.translate import main as translate
+
         sys.exit(translate(words[1:]))
     if words[:1] == ["report"]:
         from lit_math.report import report

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from lit_math.cli import read_checkpoint
+from lit_math.checkpoint import read_checkpoint
 from lit_math.data.config import load_data_config
 from lit_math.errors import ConfigError, check_int
 

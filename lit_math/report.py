@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from lit_math.analysis.error_history import ERROR_HISTORY_FILE, ErrorRecord
 from lit_math.analysis.gcd_rules import TABLE_COLUMNS, check_rules, markdown_table, table_rows
 from lit_math.analysis.history import HISTORY_FILE, EpochRecord, read_history, with_threshold
-from lit_math.cli import read_checkpoint, saved_data
+from lit_math.checkpoint import read_checkpoint, saved_data, trained_on
 from lit_math.errors import ConfigError, check_int
 
 
@@ -63,7 +63,7 @@ def evaluate_gcd_checkpoint(path: Path) -> list[EpochRecord]:
     checkpoint = evaluate_checkpoint(path, classes)
     if classes.table is None:
         raise ConfigError(f"{path}: its data has no class-balanced evaluation set to tabulate")
-    table, base = classes.table, checkpoint["hyper_parameters"]["task"].get("base")
+    table, base = classes.table, trained_on(checkpoint).get("base")
     epoch, step = int(checkpoint.get("epoch", 0)), int(checkpoint.get("global_step", 0))
     return [EpochRecord(epoch, step, 0, table.counts.tolist(), table.learned(), base=base)]
 
@@ -247,7 +247,7 @@ def is_gcd_run(path: Path) -> bool:
         return True
     if find_history(path, ERROR_HISTORY_FILE) is not None or path.suffix != ".ckpt":
         return False
-    return read_checkpoint(str(path))["hyper_parameters"]["task"].get("family") == "gcd"
+    return trained_on(read_checkpoint(str(path))).get("family") == "gcd"
 
 
 def up_to_checkpoint(history: list[Any], path: Path) -> list[Any]:

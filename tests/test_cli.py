@@ -339,3 +339,50 @@ def test_cross_eval_with_a_beam_and_bad_input(ckpt, tmp_path, capsys):
             cross_eval(["--ckpt", str(ckpt), *extra])
         assert exit_.value.code == 2
         assert message in capsys.readouterr().err
+
+
+GCD_KNOBS = {"base": 10, "max_int": 1000, "per_class": 2, "natural_size": 50}
+
+
+@pytest.mark.parametrize(
+    "checkpoint,spec",
+    [
+        (  # Lightning's datamodule_hyper_parameters: the DataModule's hparams hold its class path and every knob
+            {
+                "datamodule_hyper_parameters": {
+                    "_class_path": "lit_math.data.GCDDataModule",
+                    "_instantiator": "lightning.pytorch.cli.instantiate_module",
+                    **GCD_KNOBS,
+                },
+                "GCDDataModule": {"class_path": "lit_math.data.gcd.GCDDataModule", "init_args": {"base": 31}},
+            },
+            {"class_path": "lit_math.data.GCDDataModule", "init_args": GCD_KNOBS},
+        ),
+        (  # before: hparams without the class path, the spec in the DataModule's state dict, under its class name
+            {
+                "datamodule_hyper_parameters": GCD_KNOBS,
+                "GCDDataModule": {"class_path": "lit_math.data.gcd.GCDDataModule", "init_args": GCD_KNOBS},
+                "LearningRateMonitor": {"class_path": "elsewhere.Other", "init_args": {}},
+            },
+            {"class_path": "lit_math.data.gcd.GCDDataModule", "init_args": GCD_KNOBS},
+        ),
+        ({"datamodule_hyper_parameters": GCD_KNOBS, "Other": {"class_path": "x.GCDDataModule"}}, None),
+        ({}, None),
+    ],
+    ids=["hparams", "old-state-dict", "no-class-path", "nothing"],
+)
+def test_saved_data_reads_both_checkpoint_formats(checkpoint, spec):
+    from lit_math.checkpoint import saved_data
+
+    assert saved_data(checkpoint) == spec
+    if spec is not None:
+        assert data_from_spec(spec).task.base == 10  # what `validate --ckpt_path` alone builds
+
+
+def test_the_cli_overrides_no_private_lightning_method():
+    from lightning.pytorch.cli import LightningCLI
+
+    from lit_math.cli import LitMathCLI
+
+    private = [name for name in vars(LitMathCLI) if name.startswith("_") and not name.startswith("__")]
+    assert [name for name in private if hasattr(LightningCLI, name)] == []
