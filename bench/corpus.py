@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lit_math.data.corpus import FORMAT, MANIFEST, Corpus, shard_path
+from lit_math.data.corpus import Corpus
 from lit_math.data.stream import HeldOut, StreamSampler
 from lit_math.data.symbolic import CorpusStream
+from lit_math.shards import FORMAT, MANIFEST, shard_path
 from lit_math.tasks import IntegrationTask
 
 

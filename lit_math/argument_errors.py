@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import yaml
 from lightning.pytorch.cli import LightningArgumentParser
@@ -33,6 +33,7 @@ TYPE_NAMES = {
     "bool": "true or false",
     "str": "text",
     "dict": "a mapping",
+    "Mapping": "a mapping",
     "list": "a list",
 }
 _PARSER_KEY = re.compile(r'Parser key "([^"]+)"')
@@ -51,13 +52,19 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def _init_parameters(class_path: str) -> list[str]:
-    """The knobs of a config's class_path (what `--data.NAME` may name)."""
+def _class(class_path: str) -> Any:
     module, _, name = class_path.rpartition(".")
     try:
-        cls = getattr(importlib.import_module(module), name)
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return None
+
+
+def _init_parameters(cls: Any) -> list[str]:
+    """The knobs of a config's class (what `--data.NAME` may name)."""
+    try:
         return [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args", "kwargs")]
-    except (ImportError, AttributeError, ValueError, TypeError):
+    except (AttributeError, ValueError, TypeError):
         return []
 
 
@@ -78,8 +85,11 @@ def summarise(message: str, options: Iterable[str]) -> str:
         elif bad := _NOT_ACCEPTED.search(line):
             option = "--" + ".".join([*keys, bad.group(1) or bad.group(2)])
             if class_path:
-                knobs = [f"--{'.'.join([*keys, p])}" for p in _init_parameters(class_path)]
-                owner = class_path.rsplit(".", 1)[-1]
+                cls, owner = _class(class_path), class_path.rsplit(".", 1)[-1]
+                renamed = getattr(cls, "renamed", {}).get(bad.group(1) or bad.group(2))  # DataModules' old knobs
+                if renamed:
+                    return f"{option} is now --{'.'.join([*keys, renamed])} ({owner} renamed it): rename it"
+                knobs = [f"--{'.'.join([*keys, p])}" for p in _init_parameters(cls)]
                 return f"{option} is not an option of {owner}{_did_you_mean(option, knobs)}"
             return f"unknown option {option}{_did_you_mean(option, options)}"
         elif (expected := _EXPECTED.search(line)) and expected.group(1) != "NoneType":

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from lit_math.data.datamodule import migrated
 from lit_math.errors import ConfigError
 from lit_math.model.module import TaskMismatch, check_same_network
 
@@ -51,14 +52,15 @@ def saved_data(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
     lit_math DataModule's `hparams` hold `_class_path` and every init knob. Checkpoints written before that
     carry the spec in the DataModule's own state dict instead, which Lightning saved under the class's name
     (`checkpoint["GCDDataModule"] = {"class_path": "lit_math.data.gcd.GCDDataModule", "init_args": ...}`).
+    Knobs renamed since (linear algebra's `size` is `rows`) are renamed: a checkpoint cannot be edited.
     """
     hparams = checkpoint.get("datamodule_hyper_parameters")
     if isinstance(hparams, dict) and isinstance(hparams.get("_class_path"), str):
         knobs = {name: value for name, value in hparams.items() if not name.startswith("_")}
-        return {"class_path": hparams["_class_path"], "init_args": knobs}
+        return migrated({"class_path": hparams["_class_path"], "init_args": knobs})
     for key, state in checkpoint.items():  # the format before: a state dict under the DataModule's class name
         if _old_data_state(key, state):
-            return {"class_path": state["class_path"], "init_args": dict(state.get("init_args") or {})}
+            return migrated({"class_path": state["class_path"], "init_args": dict(state.get("init_args") or {})})
     return None
 
 

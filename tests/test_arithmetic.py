@@ -42,11 +42,11 @@ def test_answers_are_pythons_and_the_reference_scores_right(operation, base, min
     if operation.startswith("frac"):
         assert (x[:, 1::2] >= 1).all()
     expected = [python_answer(operation, [int(v) for v in row], modulus) for row in x]
-    assert t.answers(problems).tolist() == expected
+    assert t.truth(problems).tolist() == expected
     source, target = t.encode(problems)
     assert source.shape[1] <= t.max_source_len and target.shape[1] <= t.max_target_len
     assert t.score(problems, target[:, 1:]).all()
-    answers = t.answers(problems)  # another problem's answer is right exactly when the answers agree
+    answers = t.truth(problems)  # another problem's answer is right exactly when the answers agree
     same = (np.roll(answers, 1, axis=0) == answers).all(axis=1)
     assert (t.score(problems, np.roll(target[:, 1:], 1, axis=0)) == same).all() and not same.all()
 

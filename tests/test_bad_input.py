@@ -86,7 +86,7 @@ GOOD = "V2 + 1 24 + 16\t+ 16\nV2 + 5 + 10\t+ 5\n"
 def test_huge_lines_are_refused_by_file_and_line_before_any_work(tmp_path, line, reason):
     path = write(tmp_path, "huge.txt", GOOD + line + ("\n" if "\t" in line else ""))
     with pytest.raises(ConfigError, match=f"huge.txt:3: .*{reason}"):
-        FileDataModule(types="int[2]:int", eval_files={"valid": path})
+        FileDataModule(types="int[2]:int", eval_files={"valid": path}).setup("fit")  # files are read in setup
     data = FileDataModule(types="int[2]:int", eval_files={"valid": path}, skip_invalid=True, batch_size=2)
     assert len(data.skipped) == 1 and "huge.txt:3" in data.skipped[0]
     assert data.task.source_len == 6  # the model is sized by the lines kept
@@ -95,7 +95,7 @@ def test_huge_lines_are_refused_by_file_and_line_before_any_work(tmp_path, line,
 def test_a_non_utf8_byte_in_a_data_file_names_file_and_line(tmp_path):
     path = write(tmp_path, "latin1.txt", GOOD.encode() + b"V2 + 1 + 2\t+ 1 \xe9\n")
     with pytest.raises(ConfigError, match=r"latin1.txt:3: not UTF-8 \(byte 16 of the line\)"):
-        FileDataModule(types="int[2]:int", eval_files={"valid": path})
+        FileDataModule(types="int[2]:int", eval_files={"valid": path}).setup("fit")
 
 
 def test_full_width_digits_are_refused(tmp_path):
@@ -103,7 +103,7 @@ def test_full_width_digits_are_refused(tmp_path):
         GCDTask(max_int=100).parse_problem(["１０", "３２"])  # noqa: RUF001 (that is the point)
     path = write(tmp_path, "ranks.txt", "+ 1\t１\n")  # noqa: RUF001
     with pytest.raises(ConfigError, match=r"ranks.txt:1: .* is not in range"):
-        FileDataModule(types="int:range(2)", eval_files={"valid": path})
+        FileDataModule(types="int:range(2)", eval_files={"valid": path}).setup("fit")
 
 
 def test_error_messages_cut_huge_inputs():

@@ -12,10 +12,11 @@ import pytest
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from lit_math.data import IntegrationDataModule
-from lit_math.data.corpus import Corpus, generate, shard_path
+from lit_math.data.corpus import Corpus, generate
 from lit_math.data.stream import HeldOut
 from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
+from lit_math.shards import shard_path
 from lit_math.tasks import IntegrationTask
 from lit_math.tasks.integration import X
 from lit_math.tasks.symbolic import token_key

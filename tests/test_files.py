@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from lit_math.data import ArithmeticDataModule, FileDataModule
-from lit_math.data.corpus import generate, shard_path
+from lit_math.data.corpus import generate
 from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
+from lit_math.shards import shard_path
 from lit_math.tasks import build_task
 
 from .helpers import TINY_MODEL, trainer
@@ -78,10 +79,12 @@ def test_floats_are_scored_within_the_tolerance(tmp_path):
 )
 def test_a_malformed_line_stops_the_run_with_file_line_and_reason_unless_skipped(tmp_path, line, reason):
     path = write(tmp_path, "bad.txt", GCD_LINES + line + "\n")
+    data = FileDataModule(types="int[2]:int", eval_files={"valid": path})  # files are read in setup, not here
     with pytest.raises(ConfigError, match=f"bad.txt:5: .*{reason}"):
-        FileDataModule(types="int[2]:int", eval_files={"valid": path})
+        data.setup("fit")
     with pytest.warns(UserWarning, match="skipped 1 malformed lines, first: .*bad.txt:5"):
         data = FileDataModule(types="int[2]:int", eval_files={"valid": path}, skip_invalid=True)
+        data.setup("fit")
     assert len(data.skipped) == 1 and len(data.eval_problems["valid"]["problem"]) == 4
 
 
@@ -137,13 +140,13 @@ def test_generated_garbage_is_malformed_never_an_error(tmp_path):
 def test_file_problems_that_leave_nothing_to_train_on_or_use_reserved_tokens_are_named(tmp_path):
     path = write(tmp_path, "same.txt", GCD_LINES)
     with pytest.raises(ConfigError, match="holds 0 examples outside the evaluation files, fewer than batch_size=2"):
-        FileDataModule(types="int[2]:int", train_file=path, eval_files={"valid": path}, batch_size=2)
+        FileDataModule(types="int[2]:int", train_file=path, eval_files={"valid": path}, batch_size=2).setup("fit")
     reserved = write(tmp_path, "reserved.txt", "a b\tc\nx <eos>\ty\n")
     with pytest.raises(ConfigError, match=r"reserved.txt:2: '<eos>' is a reserved token"):
-        FileDataModule(types="tokens:tokens", eval_files={"valid": reserved})
+        FileDataModule(types="tokens:tokens", eval_files={"valid": reserved}).setup("fit")
     feed = write(tmp_path, "feed.txt", "V2 + 1 + 2\t+ 1\f\nV2 + 3\t+ 1\n")  # a form feed is no line end
     with pytest.raises(ConfigError, match=r"feed.txt:2: ends early"):
-        FileDataModule(types="int[2]:int", eval_files={"valid": feed})
+        FileDataModule(types="int[2]:int", eval_files={"valid": feed}).setup("fit")
 
 
 def test_p10_files_may_write_zero_as_lawt_does(tmp_path):

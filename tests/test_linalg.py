@@ -46,7 +46,7 @@ def test_answers_are_numpys_and_the_reference_scores_right(operation):
         "inverse": lambda: np.stack([np.linalg.inv(a) for a in m]),
     }
     if operation in expected:
-        assert np.allclose(t.answers(problems)[0], expected[operation]())
+        assert np.allclose(t.truth(problems)[0], expected[operation]())
     assert t.score(problems, reference(t, problems)).all()  # kept problems are answerable within tolerance
     source, target = t.encode(problems)
     assert source.shape[1] <= t.max_source_len and target.shape[1] <= t.max_target_len
@@ -55,7 +55,7 @@ def test_answers_are_numpys_and_the_reference_scores_right(operation):
 def test_decompositions_are_checked_by_what_makes_them_right():
     t = task("eigendecomposition")
     problems = t.sample(np.random.default_rng(1), 40)
-    values, vectors = t.answers(problems)
+    values, vectors = t.truth(problems)
     order = np.random.default_rng(2).permutation(4)
     assert t.score(problems, written(t, [values[:, order], vectors[:, :, order]])).all()  # pairs in any order
     assert t.score(problems, written(t, [values, -vectors])).all()  # vectors up to sign
@@ -65,7 +65,7 @@ def test_decompositions_are_checked_by_what_makes_them_right():
     assert not t.score(problems, written(t, [values, skewed])).any()
     svd = task("svd", cols=3)
     problems = svd.sample(np.random.default_rng(3), 40)
-    s, u, v = svd.answers(problems)
+    s, u, v = svd.truth(problems)
     assert svd.score(problems, written(svd, [s, u, v])).all()
     assert not svd.score(problems, written(svd, [np.zeros_like(s), np.zeros_like(u), np.zeros_like(v)])).any()
     assert not svd.score(problems, written(svd, [s / 4, 2 * u, 2 * v])).any()  # rebuilds M, vectors not unit
@@ -74,7 +74,7 @@ def test_decompositions_are_checked_by_what_makes_them_right():
 def test_an_inverse_is_judged_by_its_residual():
     t = task("inverse")
     problems = t.sample(np.random.default_rng(4), 40)
-    inverse = t.answers(problems)[0]
+    inverse = t.truth(problems)[0]
     assert t.score(problems, written(t, [inverse])).all()
     assert not t.score(problems, written(t, [2 * inverse])).any()
     assert not t.score(problems, written(t, [np.zeros_like(inverse)])).any()
@@ -160,7 +160,7 @@ def test_bad_knobs_are_named():
     with pytest.raises(ConfigError, match="operation must be one of transpose, add"):
         LinearAlgebraDataModule(operation="determinant")
     with pytest.raises(ConfigError, match="needs square matrices; got 4x3"):
-        LinearAlgebraDataModule(operation="inverse", size=4, cols=3)
+        LinearAlgebraDataModule(operation="inverse", rows=4, cols=3)
     with pytest.raises(ConfigError, match="eigen_distribution must be one of semicircle"):
         LinearAlgebraDataModule(operation="eigenvalues", eigen_distribution="cauchy")
     with pytest.raises(ConfigError, match="encoding must be one of P10, P1000, B1999, FP15"):
@@ -170,7 +170,7 @@ def test_bad_knobs_are_named():
 def test_eigendecomposition_errors_are_diagnosed():
     t = task("eigendecomposition")
     problems = t.sample(np.random.default_rng(10), 30)
-    values, vectors = t.answers(problems)
+    values, vectors = t.truth(problems)
     checks = {
         "right": ([values, vectors], (True, True, True)),
         "values only": ([values, 3 * vectors], (True, False, True)),  # scaled: not unit, still orthogonal
@@ -197,7 +197,7 @@ class HalfRight(Seq2SeqModule):
 
 
 def test_error_analysis_reports_what_wrong_answers_get_right(tmp_path):
-    data = LinearAlgebraDataModule(operation="eigendecomposition", size=3, eval_size=64, batch_size=16)
+    data = LinearAlgebraDataModule(operation="eigendecomposition", rows=3, eval_size=64, batch_size=16)
     module = HalfRight(task=data.task_config, **TINY_MODEL)
     analysis = ErrorAnalysis()
     results = trainer(tmp_path, callbacks=[analysis]).validate(module, data, verbose=False)[0]
@@ -240,7 +240,7 @@ def test_a_small_model_learns_to_transpose_3x3_matrices(tmp_path):
     import lightning as L
 
     L.seed_everything(0)
-    data = LinearAlgebraDataModule(operation="transpose", size=3, epoch_size=32000, batch_size=64, eval_size=500)
+    data = LinearAlgebraDataModule(operation="transpose", rows=3, epoch_size=32000, batch_size=64, eval_size=500)
     module = Seq2SeqModule(
         task=data.task_config, d_model=128, n_enc_layers=1, n_dec_layers=1, n_heads=8, lr=5e-4, warmup_steps=200
     )
@@ -259,13 +259,13 @@ def test_answers_fp15_cannot_write_are_drawn_again_and_counted():
 def test_cross_eval_across_eigenvalue_laws(tmp_path, capsys):
     from lit_math.cross_eval import main as cross_eval
 
-    data = LinearAlgebraDataModule(operation="eigenvalues", size=3, eval_size=32, epoch_size=256, batch_size=32)
+    data = LinearAlgebraDataModule(operation="eigenvalues", rows=3, eval_size=32, epoch_size=256, batch_size=32)
     fit = trainer(tmp_path, max_epochs=1, limit_val_batches=0)
     fit.fit(Seq2SeqModule(task=data.task_config, **TINY_MODEL), data)
     fit.save_checkpoint(tmp_path / "semicircle.ckpt")
     configs = []
     for law in ("semicircle", "laplace", "positive"):
-        spec = {"operation": "eigenvalues", "size": 3, "eval_size": 32, "eigen_distribution": law}
+        spec = {"operation": "eigenvalues", "rows": 3, "eval_size": 32, "eigen_distribution": law}
         (tmp_path / f"{law}.yaml").write_text(
             yaml.safe_dump({"data": {"class_path": "lit_math.data.LinearAlgebraDataModule", "init_args": spec}})
         )

@@ -32,7 +32,7 @@ def test_each_problem_is_answered_at_its_own_size(operation, cols):
         alone = {name: problems[name][i : i + 1][(slice(None), *map(slice, shapes[name]))] for name in ("matrix",)}
         if "other" in problems:
             alone["other"] = problems["other"][i : i + 1][(slice(None), *map(slice, shapes["other"]))]
-        flat = np.concatenate([p.reshape(-1) for p in one.answers(alone)])
+        flat = np.concatenate([p.reshape(-1) for p in one.truth(alone)])
         answer = problems["answer"][i]
         assert np.allclose(answer[: len(flat)], flat) and np.isnan(answer[len(flat) :]).all()
     source, target = t.encode(problems)
@@ -81,7 +81,7 @@ def test_problems_typed_by_people_find_their_size():
 
 def test_a_run_over_sizes_reports_accuracy_by_size(tmp_path):
     data = LinearAlgebraDataModule(
-        operation="transpose", size=3, min_size=2, epoch_size=256, batch_size=64, eval_size=32, seed=5
+        operation="transpose", rows=3, min_rows=2, epoch_size=256, batch_size=64, eval_size=32, seed=5
     )
     assert data.eval_set_names == ["valid", "2x2", "3x3"]
     held_out = np.concatenate([data.task.keys(p) for p in data.eval_problems.values()])
@@ -96,5 +96,5 @@ def test_a_run_over_sizes_reports_accuracy_by_size(tmp_path):
     logged = fit.callback_metrics
     assert {"val/valid/acc", "val/2x2/acc", "val/3x3/acc"} <= set(logged)
     assert set(analysis.accuracy_by_class) == {"valid", "2x2", "3x3"}
-    no_sets = LinearAlgebraDataModule(operation="transpose", size=3, min_size=2, eval_size=8, eval_by_size=False)
+    no_sets = LinearAlgebraDataModule(operation="transpose", rows=3, min_rows=2, eval_size=8, eval_by_size=False)
     assert no_sets.eval_set_names == ["valid"]

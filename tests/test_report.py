@@ -105,7 +105,7 @@ def test_error_analysis_report_of_a_run_of_its_checkpoint_and_of_a_lone_copy(tmp
 
     from .helpers import TINY_MODEL, trainer
 
-    data = LinearAlgebraDataModule(operation="eigendecomposition", size=2, epoch_size=128, eval_size=40, seed=2)
+    data = LinearAlgebraDataModule(operation="eigendecomposition", rows=2, epoch_size=128, eval_size=40, seed=2)
     logger = TensorBoardLogger(tmp_path, name="run")
     every_epoch = ModelCheckpoint(save_top_k=-1)
     fit = trainer(

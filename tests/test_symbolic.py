@@ -12,13 +12,16 @@ import sympy as sp
 from lit_math.callbacks import GenerationStats
 from lit_math.cross_eval import main as cross_eval
 from lit_math.data import IntegrationDataModule, ODEDataModule
+from lit_math.data.eval_cache import cache_dir
 from lit_math.data.stream import HeldOut
-from lit_math.data.symbolic import cache_dir
 from lit_math.encoding import Vocabulary
 from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
-from lit_math.tasks import IntegrationTask, ODETask, symbolic
-from lit_math.tasks.symbolic import pad_rows
+from lit_math.tasks import symbolic
+from lit_math.tasks.base import padded_rows
+from lit_math.tasks.integration import IntegrationTask
+from lit_math.tasks.ode import ODETask
+from lit_math.tasks.symbolic import IDS
 from lit_math.tasks.verify import Verdict
 
 from .helpers import TINY_MODEL, trainer
@@ -36,7 +39,7 @@ def small_data(cls=IntegrationDataModule, **overrides):
 def problems_of(task, problem, solution):
     """A one-problem batch from sympy expressions, as the DataModules make them."""
     ids = [np.array(task.vocabulary.ids(task.codec.encode(e)), dtype=np.int16) for e in (problem, solution)]
-    return {"problem": pad_rows(ids[:1], task.max_len), "solution": pad_rows(ids[1:], task.max_len)}
+    return {"problem": padded_rows(ids[:1], task.max_len, IDS), "solution": padded_rows(ids[1:], task.max_len, IDS)}
 
 
 def hypotheses(task, *answers):
@@ -45,7 +48,7 @@ def hypotheses(task, *answers):
     for answer in answers:
         tokens = answer.split() if isinstance(answer, str) else task.codec.encode(answer)
         rows.append(np.array([*task.vocabulary.ids(tokens), Vocabulary.eos_id], dtype=np.int64))
-    return pad_rows(rows).astype(np.int64)
+    return padded_rows(rows)
 
 
 def test_sampling_is_seeded_deduplicated_and_counts_rejections():

@@ -19,13 +19,14 @@ from lit_math.analysis.gcd_rules import LEARNED_THRESHOLD, ClassTable, check_rul
 from lit_math.analysis.history import HISTORY_FILE, EpochRecord
 from lit_math.callbacks.recording import RecordingCallback
 from lit_math.errors import ConfigError, check_int
+from lit_math.tasks import ClassedByAnswer
 
 
 class GCDClassPredictions(RecordingCallback):
     """Counts, for each true class k = 1..classes, what the model predicts; logs what the GCD papers study.
 
-    Works for any task whose answer is one integer and whose problems have a class (the task's `answers` and
-    `classes`). TensorBoard gets `gcd/learned` (also as a figure, `gcd/learned_curve`), the per-class accuracies
+    Works for any task whose answer is one integer and whose class is its true answer (`ClassedByAnswer`).
+    TensorBoard gets `gcd/learned` (also as a figure, `gcd/learned_curve`), the per-class accuracies
     (`gcd_per_class/acc_kNNN`), the rules' figures, the paper's table as text, figures of accuracy over
     validations and of predictions per class, and the step events. During `fit` with a logger, every
     validation is also appended to `gcd_history.jsonl` in the run folder (what `lit-math
@@ -33,8 +34,8 @@ class GCDClassPredictions(RecordingCallback):
 
     Args:
         eval_set: Name of the class-balanced evaluation set.
-        classes: Classes 1..classes are tabulated, predictions above count as "larger" (default: the data's
-            ``classes``, else 100).
+        classes: Classes 1..classes are tabulated, predictions above count as "larger" (default: the task's
+            ``largest_class``, the paper's 100).
         learned_threshold: A class is learned when its accuracy is at least this (see LEARNED_THRESHOLD).
     """
 
@@ -62,15 +63,18 @@ class GCDClassPredictions(RecordingCallback):
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         task = pl_module.task
-        if not all(hasattr(task, name) for name in ("answers", "classes")):
-            raise ConfigError(f"GCDClassPredictions needs a task with integer answers; {task.family!r} has none")
+        if not isinstance(task, ClassedByAnswer):
+            raise ConfigError(
+                f"GCDClassPredictions tabulates predicted against true answers, class by class: it needs a task "
+                f"whose answer is one integer and whose class is that answer (gcd); {task.family!r} is not one"
+            )
         names = getattr(trainer.datamodule, "eval_set_names", None)
         if names is not None and self.eval_set not in names:
             raise ConfigError(
                 f"GCDClassPredictions reads evaluation set {self.eval_set!r}, but the data has {names or 'none'}"
                 + (" (per_class is 0?)" if self.eval_set == "classes" else "")
             )
-        self.classes = self.classes or getattr(trainer.datamodule, "classes", None) or 100
+        self.classes = self.classes or task.largest_class
         self.base = task.config().get("base")
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -86,7 +90,7 @@ class GCDClassPredictions(RecordingCallback):
         dataloader_idx: int = 0,
     ) -> None:
         if isinstance(outputs, dict) and outputs.get("set") == self.eval_set:
-            values, valid = pl_module.task.answers(outputs["hypotheses"])
+            values, valid = pl_module.task.decode(outputs["hypotheses"])
             self._counts.add(pl_module.task.classes(outputs["problems"]), values, valid)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

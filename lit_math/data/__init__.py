@@ -1,22 +1,16 @@
-"""Streaming datasets and the family DataModules built on them."""
+"""Streaming datasets and the family DataModules built on them.
 
-from lit_math.data.arithmetic import ArithmeticDataModule
-from lit_math.data.datamodule import StreamingDataModule, data_families, data_from_spec
-from lit_math.data.files import FileDataModule
-from lit_math.data.gcd import GCDDataModule
-from lit_math.data.linalg import LinearAlgebraDataModule
-from lit_math.data.polynomials import PolynomialDataModule
-from lit_math.data.symbolic import IntegrationDataModule, ODEDataModule
+Every module of this package is imported here, so each family's DataModule registers itself (`FAMILIES`)
+and is importable as `lit_math.data.<Name>` (the `class_path` configs write) without a hand-kept list.
+"""
 
-__all__ = [
-    "ArithmeticDataModule",
-    "FileDataModule",
-    "GCDDataModule",
-    "IntegrationDataModule",
-    "LinearAlgebraDataModule",
-    "ODEDataModule",
-    "PolynomialDataModule",
-    "StreamingDataModule",
-    "data_families",
-    "data_from_spec",
-]
+import importlib
+import pkgutil
+
+from lit_math.data.datamodule import FAMILIES, StreamingDataModule, StreamKnobs, data_families, data_from_spec
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+globals().update(FAMILIES)
+
+__all__ = ["FAMILIES", "StreamKnobs", "StreamingDataModule", "data_families", "data_from_spec", *FAMILIES]

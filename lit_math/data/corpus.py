@@ -16,35 +16,32 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
-import os
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from lit_math.data.stream import HeldOut, TrainingStream, repeats
+from lit_math.data.stream import HeldOut, TrainingStream, repeats, to_batch
 from lit_math.errors import ConfigError, check_int
+from lit_math.shards import (
+    FORMAT,
+    MANIFEST,
+    read_manifest,
+    read_pairs,
+    shard_path,
+    summary,
+    write_atomically,
+)
 from lit_math.tasks import Task, build_task
-from lit_math.tasks.symbolic import IDS, token_key
+from lit_math.tasks.base import padded_rows
+from lit_math.tasks.symbolic import IDS, SymbolicTask, token_key
 
-MANIFEST = "manifest.json"
-FORMAT = "lit-math corpus 1: shard-NNNNN.txt, one example per line, problem tokens TAB solution tokens"
 CORPUS_EPOCH = 2**32 - 1
 """Shards draw from an epoch number that no training run reaches, so a corpus is not a run's first epoch."""
-
-
-def shard_path(directory: Path, index: int) -> Path:
-    return directory / f"shard-{index:05d}.txt"
-
-
-def _manifest(directory: Path) -> dict[str, Any] | None:
-    path = directory / MANIFEST
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 # --- writing -----------------------------------------------------------------------------------------
@@ -84,14 +81,6 @@ def _write_shard(index: int) -> dict[str, int]:
     return stats
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` under a name of this process's own, then rename: readers and other jobs writing the same
-    corpus see the whole file or none of it."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    partial.write_text(text)
-    os.replace(partial, path)
-
-
 def generate(
     data: Any, n: int, directory: Path, workers: int = 1, shard_size: int = 1000, progress: bool = True
 ) -> dict[str, Any]:
@@ -114,7 +103,7 @@ def generate(
         raise ConfigError(f"--out {directory}: cannot make the folder: {error.strerror}") from None
     spec = data.state_dict()
     manifest = {"format": FORMAT, "data": spec, "task": data.task.config(), "shard_size": shard_size}
-    existing = _manifest(directory)
+    existing = read_manifest(directory)
     if existing is not None:
         mine = {k: manifest[k] for k in ("data", "task", "shard_size")}
         theirs = {k: existing.get(k) for k in mine}
@@ -142,20 +131,6 @@ def generate(
     return summary(directory)
 
 
-def summary(directory: Path) -> dict[str, Any]:
-    """Shards, examples and rejection counts of a corpus, from its shards' statistics."""
-    manifest = _manifest(directory) or {}
-    totals: dict[str, float] = {}
-    done = 0
-    for index in range(manifest.get("shards", 0)):
-        stats_path = shard_path(directory, index).with_suffix(".json")
-        if shard_path(directory, index).is_file() and stats_path.is_file():
-            done += 1
-            for key, value in json.loads(stats_path.read_text()).items():
-                totals[key] = totals.get(key, 0) + value
-    return {"shards": done, "of": manifest.get("shards", 0), **totals}
-
-
 # --- reading -----------------------------------------------------------------------------------------
 def same_distribution(written: dict[str, Any], wanted: dict[str, Any]) -> bool:
     """Whether a corpus written for task `written` is data of task `wanted`: everything equal but the time
@@ -165,39 +140,12 @@ def same_distribution(written: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return equal and written.get("max_len", 0) <= wanted.get("max_len", 0)
 
 
-def corpus_identity(directory: str | Path) -> dict[str, Any]:
-    """What identifies a corpus's contents: where it is and how far it was generated."""
-    manifest = _manifest(Path(directory)) or {}
-    return {"path": str(Path(directory).resolve()), "shards": manifest.get("shards"), "task": manifest.get("task")}
-
-
-def read_pairs(directory: Path) -> Iterator[tuple[str, list[str], list[str]]]:
-    """Every example of a finished corpus, in shard order: ("file:line", problem tokens, solution tokens)."""
-    manifest = _manifest(directory)
-    if manifest is None:
-        raise ConfigError(f"{directory} is not a corpus (no {MANIFEST}); write one with `lit-math generate`")
-    missing = [i for i in range(manifest["shards"]) if not shard_path(directory, i).is_file()]
-    if missing:
-        raise ConfigError(
-            f"the corpus {directory} is unfinished: {len(missing)} of {manifest['shards']} shards missing "
-            f"(first: {shard_path(directory, missing[0]).name}); rerun `lit-math generate` to finish it"
-        )
-    for index in range(manifest["shards"]):
-        path = shard_path(directory, index)
-        with path.open() as lines:
-            for number, line in enumerate(lines, start=1):
-                sides = line.rstrip("\n").split("\t")
-                if len(sides) != 2:
-                    raise ConfigError(f"{path}:{number}: not two tab-separated sides")
-                yield f"{path}:{number}", sides[0].split(), sides[1].split()
-
-
 class Corpus:
     """A finished corpus as flat token-id arrays, without duplicate problems and without held-out ones."""
 
     def __init__(self, directory: str | Path, task: Task, held_out: HeldOut) -> None:
         self.directory = Path(directory)
-        manifest = _manifest(self.directory)
+        manifest = read_manifest(self.directory)
         if manifest is not None and not same_distribution(manifest["task"], task.config()):
             raise ConfigError(
                 f"the corpus {self.directory} was written for task {manifest['task']}, not the data's task "
@@ -245,3 +193,23 @@ def _flat(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(r) for r in rows], out=offsets[1:])
     return (np.concatenate(rows) if rows else np.empty(0, dtype=IDS)), offsets
+
+
+class CorpusStream(Dataset):
+    """Item `(epoch, index)` is batch `epoch * batches_per_epoch + index` of one shuffled pass over a corpus."""
+
+    def __init__(self, task: SymbolicTask, corpus: Corpus, batch_size: int, batches_per_epoch: int, seed: int) -> None:
+        self.task, self.corpus, self.batch_size, self.batches_per_epoch = task, corpus, batch_size, batches_per_epoch
+        self.order = np.random.default_rng([seed, CORPUS_EPOCH]).permutation(len(corpus))
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:
+        epoch, index = key
+        start = (epoch * self.batches_per_epoch + index) * self.batch_size
+        rows = self.order[start : start + self.batch_size]
+        if len(rows) < self.batch_size:
+            raise IndexError(f"batch {key} is past the end of {self.corpus.directory}: the corpus is exhausted")
+        problems, solutions = self.corpus.rows(rows)
+        width = self.task.max_len
+        return to_batch(
+            self.task, {"problem": padded_rows(problems, width, IDS), "solution": padded_rows(solutions, width, IDS)}
+        )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torchdata.stateful_dataloader import StatefulDataLoader
 
@@ -15,7 +17,8 @@ from lit_math.data.stream import StreamSampler
 from lit_math.encoding import SPECIAL_TOKENS
 from lit_math.errors import ConfigError, check_int
 from lit_math.tasks import Problems, count, take
-from lit_math.tasks.files import FileTask, parse_types
+from lit_math.tasks.base import padded_rows
+from lit_math.tasks.files import FileFormat, FileTask, parse_types
 
 MAX_LINE_BYTES = 100_000
 """Longest line read, in bytes; a longer one is refused (or skipped) before it is decoded or split."""
@@ -88,104 +91,110 @@ def examples(
     return rows, skipped
 
 
-def padded(rows: list[tuple[list[int], list[int]]], task: FileTask) -> Problems:
-    out = {
-        "problem": np.zeros((len(rows), task.source_len), dtype=np.int64),
-        "solution": np.zeros((len(rows), task.target_len), dtype=np.int64),
-    }
-    for i, (problem, solution) in enumerate(rows):
-        out["problem"][i, : len(problem)] = problem
-        out["solution"][i, : len(solution)] = solution
-    return out
+@dataclass
+class ReadFiles:
+    """What the files hold once read: the task they make (vocabulary, lengths), the sets, the lines skipped."""
+
+    task: FileTask
+    sets: dict[str, Problems]
+    skipped: list[str]
 
 
 class FileDataModule(StreamingDataModule):
     """Your own examples, one per line (input tokens TAB output tokens), with declared types.
 
     The training file is a fixed set, seen pass after pass in a new order (the finite regime); lines whose
-    problem is in an evaluation file are left out of training and counted.
-
-    Args:
-        types: ``input:output`` types, e.g. ``int[5]:range(2)``, ``int,int:int``, ``float[3]:float``,
-            ``tokens:tokens``: int (sign and base-B digits), int[n] (``Vn`` then n ints), range(a,b) (one
-            base-10 token), float (the float ``encoding``), float[n], tokens (anything; exact match).
-        train_file: The training examples (None: evaluation only).
-        eval_files: Evaluation sets by name, e.g. ``{valid: data/test.txt}``.
-        base: Base of the integers (Int2Int's default is 1000).
-        encoding: Float encoding: ``P10``, ``P1000``, ``B1999`` or ``FP15``.
-        tolerance: Relative L1 error under which float answers are right (integers are exact).
-        skip_invalid: Skip malformed lines (counted and reported) instead of stopping at the first one.
-        eval_size: At most this many examples of each evaluation file (None: all).
-        epoch_size: Training examples per epoch (None: one pass over the training file).
-        batch_size: Examples per batch and device.
-        num_workers: Dataloader worker processes per device (0: in the main process).
-        seed: Seed of the passes' orders.
-        eval_seed: Unused by files (kept for the shared signature).
+    problem is in an evaluation file are left out of training and counted. Files are read on first use (the
+    model's vocabulary, at the latest in `setup`), not when the module is made.
     """
 
-    def __init__(
-        self,
-        types: str = "tokens:tokens",
-        train_file: str | None = None,
-        eval_files: dict[str, str] | None = None,
-        base: int = 1000,
-        encoding: str = "P1000",
-        tolerance: float = 0.05,
-        skip_invalid: bool = False,
-        eval_size: int | None = None,
-        epoch_size: int | None = None,
-        batch_size: int = 128,
-        num_workers: int = 0,
-        seed: int = 0,
-        eval_seed: int = 1_000_003,
-    ) -> None:
-        if not eval_files:
+    settings = FileFormat
+    without = ("train_size", "repeated_share", "eval_seed")  # files are read, not drawn: no seed of theirs
+    stream_defaults = {"batch_size": 128}  # noqa: RUF012 (read only)
+    train_file: str | None = None
+    """The training examples (None: evaluation only)."""
+    eval_files: dict[str, str] | None = None
+    """Evaluation sets by name, e.g. ``{valid: data/test.txt}``."""
+    skip_invalid: bool = False
+    """Skip malformed lines (counted and reported) instead of stopping at the first one."""
+    eval_size: int | None = None
+    """At most this many examples of each evaluation file (None: all)."""
+    epoch_size: int | None = None
+    """Training examples per epoch (None: one pass over the training file)."""
+
+    def check_knobs(self) -> None:
+        if not self.eval_files:
             raise ConfigError("eval_files names at least one evaluation file, e.g. {valid: data/test.txt}")
-        files = {"train": train_file, **eval_files} if train_file else dict(eval_files)
+        if self.eval_size is not None:
+            check_int("eval_size", self.eval_size, 1)
+        parse_types(self.types)
+        FileFormat(self.types, self.base, self.encoding, self.tolerance)  # checks the knobs, reads nothing
+
+    @functools.cached_property
+    def read(self) -> ReadFiles:
+        """Every file, read and tokenised once."""
+        files = {"train": self.train_file, **self.eval_files} if self.train_file else dict(self.eval_files)
         lines, unread = {}, []
         for name, path in files.items():
-            lines[name], skipped = read_lines(Path(path), skip_invalid)
+            lines[name], skipped = read_lines(Path(path), self.skip_invalid)
             unread += skipped
-        inputs, outputs = parse_types(types)
+        inputs, outputs = parse_types(self.types)
         free: tuple[str, ...] = ()
         if any(item.kind == "tokens" for item in (*inputs, *outputs)):  # the files make the vocabulary
             words = (w for found in lines.values() for _, fields in found for field in fields for w in field.split())
             free = tuple(dict.fromkeys(words))
-        reader = FileTask(types, base, encoding, tolerance, tokens=free)
-        read = {name: examples(reader, found, skip_invalid) for name, found in lines.items()}
-        self.skipped = unread + [reason for _, reasons in read.values() for reason in reasons]
+        format_knobs = {f.name: getattr(self, f.name) for f in dataclasses.fields(FileFormat)}
+        reader = FileTask(**format_knobs, tokens=free)
+        read = {name: examples(reader, found, self.skip_invalid) for name, found in lines.items()}
         every = [row for rows, _ in read.values() for row in rows]
-        source_len = max((len(problem) for problem, _ in every), default=1)
-        target_len = max((len(solution) for _, solution in every), default=1)
-        self.file_task = FileTask(types, base, encoding, tolerance, source_len, target_len, free)
-        self.sets = {name: padded(rows, self.file_task) for name, (rows, _) in read.items()}
-        train = self.sets.pop("train", None)
-        self.eval_size = None if eval_size is None else check_int("eval_size", eval_size, 1)
-        epoch = max(count(train), batch_size) if train is not None and epoch_size is None else epoch_size or batch_size
-        super().__init__(
-            epoch_size=epoch, batch_size=batch_size, num_workers=num_workers, seed=seed, eval_seed=eval_seed
+        task = FileTask(
+            **format_knobs,
+            source_len=max((len(problem) for problem, _ in every), default=1),
+            target_len=max((len(solution) for _, solution in every), default=1),
+            tokens=free,
         )
-        self.train = None if train is None else self._without_held_out(train)
-        if self.train is not None and count(self.train) < batch_size:
-            raise ConfigError(
-                f"the training file holds {count(self.train)} examples outside the evaluation files, fewer than "
-                f"batch_size={batch_size}"
-            )
-        if self.skipped:
-            rank_zero_warn(f"skipped {len(self.skipped)} malformed lines, first: {self.skipped[0]}")
-        self.save_hyperparameters()
+        sets = {name: padded(rows, task) for name, (rows, _) in read.items()}
+        skipped = unread + [reason for _, reasons in read.values() for reason in reasons]
+        if skipped:
+            rank_zero_warn(f"skipped {len(skipped)} malformed lines, first: {skipped[0]}")
+        if self.epoch_size is None:  # one pass over the training file
+            self.epoch_size = max(count(sets["train"]), self.batch_size) if "train" in sets else self.batch_size
+        return ReadFiles(task, sets, skipped)
 
-    def _without_held_out(self, train: Problems) -> Problems:
+    @property
+    def skipped(self) -> list[str]:
+        return self.read.skipped
+
+    @functools.cached_property
+    def train(self) -> Problems | None:
+        """The training examples, without those of the evaluation files."""
+        train = self.read.sets.get("train")
+        if train is None:
+            return None
         clash = self.held_out.contains(self.task.keys(train))
         if clash.any():
             rank_zero_info(f"{int(clash.sum())} training lines are evaluation problems: left out of training")
-        return take(train, ~clash)
+        train = take(train, ~clash)
+        if count(train) < self.batch_size:
+            raise ConfigError(
+                f"the training file holds {count(train)} examples outside the evaluation files, fewer than "
+                f"batch_size={self.batch_size}"
+            )
+        return train
 
     def build_task(self) -> FileTask:
-        return self.file_task
+        return self.read.task
 
     def build_eval_sets(self) -> dict[str, Problems]:
-        return {name: take(problems, slice(0, self.eval_size)) for name, problems in self.sets.items()}
+        return {
+            name: take(problems, slice(0, self.eval_size))
+            for name, problems in self.read.sets.items()
+            if name != "train"
+        }
+
+    def setup(self, stage: str) -> None:
+        """Reads the files (once) before any loader is made."""
+        self.train  # noqa: B018
 
     def train_dataloader(self) -> StatefulDataLoader:
         if self.train is None:
@@ -194,3 +203,10 @@ class FileDataModule(StreamingDataModule):
         batches = self.epoch_size // self.batch_size
         stream = PoolStream(self.task, self.train, self.batch_size, batches // world * world, self.seed)
         return self._loader(stream, StreamSampler(batches, world, rank), self.num_workers)
+
+
+def padded(rows: list[tuple[list[int], list[int]]], task: FileTask) -> Problems:
+    return {
+        "problem": padded_rows([problem for problem, _ in rows], task.source_len),
+        "solution": padded_rows([solution for _, solution in rows], task.target_len),
+    }

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from dataclasses import fields
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from lit_math.encoding import Vocabulary
+from lit_math.errors import ConfigError
 
 Problems = dict[str, np.ndarray]
 """A batch of problems: named numpy arrays sharing their first dimension (e.g. `a`, `b` for GCD)."""
 
 
+TASKS: dict[str, type[Task]] = {}
+"""Every family's task class by its `family` name: each registers itself when its module is imported."""
+
+
 class Task(ABC):
-    """A problem family with its configuration: pure and deterministic given a `numpy.random.Generator`."""
+    """A problem family with its configuration: pure and deterministic given a `numpy.random.Generator`.
+
+    Tasks are frozen dataclasses whose fields are the family's knobs (with a one-line docstring each: they
+    become the DataModule's `--data.*` options and help); what follows from the knobs is derived lazily
+    (`functools.cached_property`), so a task is rebuilt from `config()` alone.
+    """
 
     family: ClassVar[str]
     vocabulary: Vocabulary
@@ -34,14 +45,17 @@ class Task(ABC):
     outcome_kinds: ClassVar[tuple[str, ...]] = ()
     """Named outcomes that `judge` reports besides correctness (kinds of failure such as malformed or timeout,
     accuracy at stricter tolerances), logged as shares. Read it per instance: a task may make it a property."""
+    classes_are: ClassVar[str] = "class"
+    """What `classes` returns, in words (reports name their columns with it)."""
 
-    @abstractmethod
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" in cls.__dict__:
+            TASKS[cls.family] = cls
+
     def config(self) -> dict[str, Any]:
         """Everything needed to rebuild this task with `lit_math.tasks.build_task` (saved in checkpoints)."""
-
-    @abstractmethod
-    def sample(self, rng: np.random.Generator, n: int) -> Problems:
-        """`n` training problems drawn from the configured distribution."""
+        return {"family": self.family, **{f.name: getattr(self, f.name) for f in fields(self)}}  # type: ignore[arg-type]
 
     @abstractmethod
     def keys(self, problems: Problems) -> np.ndarray:
@@ -52,19 +66,22 @@ class Task(ABC):
         """Source ids (problem + EOS) and target ids (BOS + solution + EOS), padded with PAD."""
 
     @abstractmethod
-    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
-        """Boolean correctness of generated ids (without BOS); a malformed hypothesis is wrong, never an error."""
+    def decode(self, hypotheses: np.ndarray) -> tuple[Any, np.ndarray]:
+        """What each hypothesis (generated ids, no BOS) reads as, and whether it is well formed: the one way
+        every caller (scoring, rendering, callbacks) reads an answer. Values are an array or a list, one per row."""
 
+    @abstractmethod
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """`score`, plus a boolean mask per outcome kind (one scoring pass for both)."""
-        return self.score(problems, hypotheses), {}
+        """Boolean correctness of each hypothesis, plus a boolean mask per outcome kind (one scoring pass for
+        both); a malformed hypothesis is wrong, never an error."""
+
+    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
+        """Boolean correctness of each hypothesis (`judge` without the outcome kinds)."""
+        return self.judge(problems, hypotheses)[0]
 
     @abstractmethod
     def classes(self, problems: Problems) -> np.ndarray:
         """The class of each problem (per-class metrics), as int64."""
-
-    classes_are: ClassVar[str] = "class"
-    """What `classes` returns, in words (reports name their columns with it)."""
 
     @abstractmethod
     def parse_problem(self, args: Sequence[str]) -> Problems:
@@ -78,6 +95,59 @@ class Task(ABC):
     @abstractmethod
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
         """A human reading of each hypothesis (its value, or why it is malformed)."""
+
+
+@runtime_checkable
+class Generates(Protocol):
+    """A task that draws its own problems (every family but files): training streams and pools need one."""
+
+    def sample(self, rng: np.random.Generator, n: int) -> Problems:
+        """`n` training problems drawn from the configured distribution."""
+        ...
+
+
+@runtime_checkable
+class ClassedByAnswer(Protocol):
+    """A task whose answer is one integer and whose class is the true answer (the GCD): a table of predicted
+    against true answers, class by class, is then what the GCD papers study."""
+
+    largest_class: int
+    """Classes 1..largest_class are tabulated by default (the paper's 100)."""
+
+    def decode(self, hypotheses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The integer each hypothesis reads as (int64), and whether it is well formed."""
+        ...
+
+    def classes(self, problems: Problems) -> np.ndarray:
+        """The true answer of each problem."""
+        ...
+
+
+def build_task(config: dict[str, Any]) -> Task:
+    """The task described by `config` (its `family` plus that family's knobs)."""
+    config = dict(config)
+    family = config.pop("family", None)
+    if family not in TASKS:
+        raise ConfigError(f"unknown task family {family!r}; known: {', '.join(sorted(TASKS))}")
+    return TASKS[family](**config)
+
+
+def relative_l1(hypothesis: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """sum |hyp - tgt| / sum |tgt| over all but the first axis: the literature's error for float answers."""
+    axes = tuple(range(1, target.ndim))
+    scale = np.maximum(np.abs(target).sum(axis=axes), 1e-12)
+    return np.abs(hypothesis - target).sum(axis=axes) / scale
+
+
+def padded_rows(
+    rows: Sequence[Sequence[int] | np.ndarray], width: int | None = None, dtype: type = np.int64
+) -> np.ndarray:
+    """Token rows of different lengths as one array padded with PAD (to `width`, or the longest)."""
+    width = max((len(r) for r in rows), default=0) if width is None else width
+    out = np.full((len(rows), width), Vocabulary.pad_id, dtype=dtype)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    return out
 
 
 def row_keys(rows: np.ndarray) -> np.ndarray:

@@ -15,18 +15,19 @@ last digit.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from lit_math.encoding import SPECIAL_TOKENS, DecodeError, IntegerCodec, Vocabulary
 from lit_math.encoding.floats import FloatCodec
-from lit_math.errors import ConfigError, check_int, shown
-from lit_math.tasks.base import Problems, Task, row_keys
+from lit_math.errors import ConfigError, check_choice, check_int, shown
+from lit_math.tasks.base import Problems, Task, padded_rows, relative_l1, row_keys
 
 ITEM = re.compile(r"^(int|float)(\[(\d+)\])?$|^range\((-?\d+)(?:,(-?\d+))?\)$|^tokens$")
 TYPES_HELP = "int, int[n], range(a,b), range(b), float, float[n], tokens (comma-separated; input:output)"
@@ -75,50 +76,100 @@ def parse_types(types: str) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
     return parse_side(sides[0]), parse_side(sides[1])
 
 
+CLASSES_BY = ("answer", "length")
+
+
 @dataclass(frozen=True)
-class FileTask(Task):
+class FileFormat:
+    """How the lines of a data file are read: the knobs a user gives (the files decide the rest)."""
+
+    types: str = "tokens:tokens"
+    """``input:output`` types, e.g. ``int[5]:range(2)``, ``int,int:int``, ``float[3]:float``, ``tokens:tokens``:
+    int (sign and base-B digits), int[n] (``Vn`` then n ints), range(a,b) (one base-10 token), float (the float
+    ``encoding``), float[n], tokens (anything; exact match)."""
+    base: int = 1000
+    """Base of the integers (Int2Int's default is 1000)."""
+    encoding: str = "P1000"
+    """Float encoding: ``P10``, ``P1000``, ``B1999`` or ``FP15``."""
+    tolerance: float = 0.05
+    """Relative L1 error under which float answers are right (integers are exact)."""
+    classes_by: str | None = None
+    """Classes of the per-class metrics: ``answer`` (the answer's value, as Int2Int prints accuracy per GCD or
+    residue; one int or range output) or ``length`` (of the problem). Default: answer where it can, else length."""
+
+
+@dataclass(frozen=True)
+class FileTask(FileFormat, Task):
     """Examples from files, typed (see the module doc); problems are token-id rows, as in the symbolic families."""
 
     family: ClassVar[str] = "data"
-    types: str = "tokens:tokens"
-    base: int = 1000
-    encoding: str = "P1000"
-    tolerance: float = 0.05
     source_len: int = 64
     """Longest input in tokens (the files decide it)."""
     target_len: int = 64
+    """Longest output in tokens (the files decide it)."""
     tokens: tuple[str, ...] = ()
     """Tokens of `tokens` sides, as found in the files (the typed sides' tokens follow from the types)."""
 
     def __post_init__(self) -> None:
-        inputs, outputs = parse_types(self.types)
-        integers, floats = IntegerCodec(self.base), FloatCodec(self.encoding, 100)
+        object.__setattr__(self, "tokens", tuple(self.tokens))  # a list from a checkpoint's config
+        self.vocabulary  # noqa: B018 (checks the types, base and encoding)
         if not 0 < self.tolerance < 1:
             raise ConfigError(f"tolerance must be in (0, 1), got {self.tolerance}")
         check_int("source_len", self.source_len, 1)
         check_int("target_len", self.target_len, 1)
+        if self.classes_by is not None:
+            check_choice("classes_by", self.classes_by, CLASSES_BY)
+            if self.classes_by == "answer" and self._answer_item() is None:
+                raise ConfigError(f"classes_by answer needs one int or range output; the types are {self.types}")
+
+    @functools.cached_property
+    def sides(self) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
+        return parse_types(self.types)
+
+    @property
+    def inputs(self) -> tuple[Item, ...]:
+        return self.sides[0]
+
+    @property
+    def outputs(self) -> tuple[Item, ...]:
+        return self.sides[1]
+
+    @functools.cached_property
+    def integers(self) -> IntegerCodec:
+        return IntegerCodec(self.base)
+
+    @functools.cached_property
+    def floats(self) -> FloatCodec:
+        return FloatCodec(self.encoding, 100)
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:  # type: ignore[override]
         words: list[str] = []
-        for item in (*inputs, *outputs):
+        for item in (*self.inputs, *self.outputs):
             if item.length is not None:
                 words.append(f"V{item.length}")
             words += {
-                "int": integers.tokens,
-                "float": floats.tokens,
+                "int": self.integers.tokens,
+                "float": self.floats.tokens,
                 "range": [str(v) for v in range(item.low, item.high)],
                 "tokens": list(self.tokens),
             }[item.kind]
-        object.__setattr__(self, "tokens", tuple(self.tokens))
-        object.__setattr__(self, "inputs", inputs)
-        object.__setattr__(self, "outputs", outputs)
-        object.__setattr__(self, "integers", integers)
-        object.__setattr__(self, "floats", floats)
-        object.__setattr__(self, "vocabulary", Vocabulary(dict.fromkeys(words)))
-        object.__setattr__(self, "known", frozenset(self.vocabulary.tokens[len(SPECIAL_TOKENS) :]))
-        object.__setattr__(self, "max_source_len", self.source_len + 1)
-        object.__setattr__(self, "max_target_len", self.target_len + 2)
+        return Vocabulary(dict.fromkeys(words))
+
+    @functools.cached_property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.vocabulary.tokens[len(SPECIAL_TOKENS) :])
+
+    @property
+    def max_source_len(self) -> int:  # type: ignore[override]
+        return self.source_len + 1
+
+    @property
+    def max_target_len(self) -> int:  # type: ignore[override]
+        return self.target_len + 2
 
     def config(self) -> dict[str, Any]:
-        return {"family": self.family, **asdict(self), "tokens": list(self.tokens)}
+        return {**super().config(), "tokens": list(self.tokens)}
 
     # --- reading typed token sequences -----------------------------------------------------------------
     def read(self, words: Sequence[str], items: Sequence[Item]) -> list[int | float | str]:
@@ -165,9 +216,6 @@ class FileTask(Task):
         return self.vocabulary.ids(list(words))
 
     # --- the Task contract -----------------------------------------------------------------------------
-    def sample(self, rng: np.random.Generator, n: int) -> Problems:
-        raise ConfigError("a data file is read, not sampled: use FileDataModule")
-
     def keys(self, problems: Problems) -> np.ndarray:
         return row_keys(problems["problem"])
 
@@ -194,22 +242,26 @@ class FileTask(Task):
     def outcome_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
         return ("malformed",)
 
-    def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        n = len(hypotheses)
-        correct, malformed = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        for i in range(n):
-            row = hypotheses[i].tolist()
-            if Vocabulary.eos_id not in row:
-                malformed[i] = True
-                continue
-            truth = self.read(self._words(problems["solution"][i]), self.outputs)
-            try:  # a generated answer: every id up to EOS (a PAD or an unknown id inside is malformed)
-                answer = self.read(self.vocabulary.words(hypotheses[i]), self.outputs)
+    def decode(self, hypotheses: np.ndarray) -> tuple[list[list[Any] | None], np.ndarray]:
+        """The values of each hypothesis's output side (None when malformed: no EOS, a PAD or unknown id
+        before it, or not of the declared types), and whether it is well formed."""
+        values: list[list[Any] | None] = []
+        for hypothesis in hypotheses:
+            try:
+                if Vocabulary.eos_id not in hypothesis.tolist():
+                    raise ValueError("no end of sequence")
+                values.append(self.read(self.vocabulary.words(hypothesis), self.outputs))
             except ValueError:
-                malformed[i] = True
-                continue
-            correct[i] = self.same(answer, truth)
-        return correct, {"malformed": malformed}
+                values.append(None)
+        return values, np.array([v is not None for v in values], dtype=bool)
+
+    def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        answers, valid = self.decode(hypotheses)
+        correct = np.zeros(len(hypotheses), dtype=bool)
+        for i, answer in enumerate(answers):
+            if answer is not None:
+                correct[i] = self.same(answer, self.read(self._words(problems["solution"][i]), self.outputs))
+        return correct, {"malformed": ~valid}
 
     def same(self, answer: list[Any], truth: list[Any]) -> bool:
         """Exact for integers, ranges and tokens; relative L1 error under the tolerance for the floats."""
@@ -221,22 +273,30 @@ class FileTask(Task):
         floats = np.array([(a, t) for a, t, f in zip(answer, truth, is_float, strict=True) if f], dtype=float)
         if not len(floats):
             return True
-        error = np.abs(floats[:, 0] - floats[:, 1]).sum() / max(np.abs(floats[:, 1]).sum(), 1e-12)
-        return bool(error <= self.tolerance)
+        return bool(relative_l1(floats[None, :, 0], floats[None, :, 1])[0] <= self.tolerance)
 
-    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
-        return self.judge(problems, hypotheses)[0]
+    def _answer_item(self) -> Item | None:
+        """The output, when it is one int or one range value (then accuracy per answer means something)."""
+        single = self.outputs[0] if len(self.outputs) == 1 else None
+        return single if single is not None and single.kind in ("int", "range") and single.length is None else None
+
+    @property
+    def _by_answer(self) -> bool:
+        return self.classes_by == "answer" or (self.classes_by is None and self._answer_item() is not None)
 
     @property
     def classes_are(self) -> str:  # type: ignore[override]
-        single = self.outputs[0] if len(self.outputs) == 1 else None
-        return "the answer (range output)" if single and single.kind == "range" else "length of the problem"
+        if not self._by_answer:
+            return "length of the problem"
+        item = self._answer_item()
+        return "the answer (range output)" if item.kind == "range" else "the answer (int output)"
 
     def classes(self, problems: Problems) -> np.ndarray:
-        single = self.outputs[0] if len(self.outputs) == 1 else None
-        if single is not None and single.kind == "range":
-            return np.array([int(self._words(row)[0]) - single.low for row in problems["solution"]], dtype=np.int64)
-        return (problems["problem"] != Vocabulary.pad_id).sum(axis=1).astype(np.int64)
+        if not self._by_answer:
+            return (problems["problem"] != Vocabulary.pad_id).sum(axis=1).astype(np.int64)
+        low = self._answer_item().low
+        answers = [self.read(self._words(row), self.outputs)[0] for row in problems["solution"]]
+        return np.array(answers, dtype=np.int64) - low
 
     def parse_problem(self, args: Sequence[str]) -> Problems:
         words = " ".join(args).split()
@@ -248,20 +308,14 @@ class FileTask(Task):
             raise ConfigError(f"{shown(' '.join(words))} is not an input of type {kind}: {error}") from None
         if len(ids) > self.source_len:
             raise ConfigError(f"the problem has {len(ids)} tokens; this model reads at most {self.source_len}")
-        problem = np.zeros((1, self.source_len), dtype=np.int64)
-        problem[0, : len(ids)] = ids
-        return {"problem": problem, "solution": np.zeros((1, self.target_len), dtype=np.int64)}
+        return {"problem": padded_rows([ids], self.source_len), "solution": padded_rows([[]], self.target_len)}
 
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
-        out = []
-        for hypothesis in hypotheses:
-            words = self.vocabulary.words(hypothesis)
-            try:
-                self.read(words, self.outputs)
-                out.append(" ".join(words))
-            except ValueError as error:
-                out.append(f"(malformed: {error})")
-        return out
+        values, _ = self.decode(hypotheses)
+        words = [" ".join(self.vocabulary.words(h)) for h in hypotheses]
+        return [
+            text if value is not None else f"(malformed: {text})" for text, value in zip(words, values, strict=True)
+        ]
 
     def describe(self, problems: Problems) -> list[dict[str, Any]]:
         return [

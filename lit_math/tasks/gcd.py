@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -44,30 +44,58 @@ class GCDTask(Task):
 
     family: ClassVar[str] = "gcd"
     base: int = 10
+    """Base in which integers are written (2..100000); the paper's best is 30, its worst 31."""
     max_int: int = 1_000_000
+    """Operands lie in 1..max_int (M)."""
     operands: OperandLaw = "uniform"
+    """Operand law: ``uniform`` on 1..M, or ``loguniform`` (P(n) proportional to 1/n)."""
     outcomes: OutcomeLaw = "natural"
-    max_outcome: int = 100
+    """``natural`` (independent operands, P(gcd=k) about 6/(pi^2 k^2)) or a law drawn first on 1..max_outcome:
+    ``inverse`` (1/k), ``inverse_sqrt``, ``inverse_1_5`` or ``uniform``."""
+    max_outcome: int | None = None
+    """Largest GCD drawn by the outcome laws (default 100, or max_int if smaller)."""
     mixture: float = 0.0
+    """Share of training examples whose GCD is drawn uniformly in 1..max_outcome; the rest follow ``outcomes``."""
 
     def __post_init__(self) -> None:
-        codec = IntegerCodec(self.base)  # validates the base
+        self.codec  # noqa: B018 (validates the base)
         check_int("max_int", self.max_int, 2, MAX_INT_LIMIT)
         check_choice("operands", self.operands, OPERAND_LAWS)
         check_choice("outcomes", self.outcomes, OUTCOME_LAWS)
+        if self.max_outcome is None:  # the default is written here only, and saved resolved
+            object.__setattr__(self, "max_outcome", min(100, self.max_int))
         check_int("max_outcome (at most max_int)", self.max_outcome, 1, self.max_int)
         if not 0.0 <= self.mixture <= 1.0:
             raise ConfigError(f"mixture is a share of examples, in 0..1; got {self.mixture!r}")
-        digits = codec.n_digits(self.max_int)
-        object.__setattr__(self, "codec", codec)
-        object.__setattr__(self, "digits", digits)
-        object.__setattr__(self, "vocabulary", Vocabulary(codec.tokens))
-        object.__setattr__(self, "offset", self.vocabulary.id("+"))
-        object.__setattr__(self, "max_source_len", 2 * (1 + digits) + 1)
-        object.__setattr__(self, "max_target_len", 1 + (1 + digits) + 1)
 
-    def config(self) -> dict[str, Any]:
-        return {"family": self.family, **asdict(self)}
+    @functools.cached_property
+    def codec(self) -> IntegerCodec:
+        return IntegerCodec(self.base)
+
+    @functools.cached_property
+    def digits(self) -> int:
+        return self.codec.n_digits(self.max_int)
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:  # type: ignore[override]
+        return Vocabulary(self.codec.tokens)
+
+    @functools.cached_property
+    def offset(self) -> int:
+        return self.vocabulary.id("+")
+
+    @property
+    def max_source_len(self) -> int:  # type: ignore[override]
+        return 2 * (1 + self.digits) + 1
+
+    @property
+    def max_target_len(self) -> int:  # type: ignore[override]
+        return 1 + (1 + self.digits) + 1
+
+    @property
+    def largest_class(self) -> int:
+        """The paper tabulates GCDs 1..100 (or 1..max_int when that is smaller)."""
+        return min(100, self.max_int)
 
     # --- distributions -------------------------------------------------------------------------------
     def operand_values(
@@ -158,13 +186,13 @@ class GCDTask(Task):
         eos, pad = Vocabulary.eos_id, Vocabulary.pad_id
         return table.rows([0, 1], end=eos, pad=pad)[0], table.rows([2], end=eos, pad=pad, begin=Vocabulary.bos_id)[0]
 
-    def answers(self, hypotheses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The integer each hypothesis (generated ids, no BOS) reads as, and whether it is well formed."""
+    def decode(self, hypotheses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The integer each hypothesis reads as, and whether it is well formed."""
         return unpack_integers(hypotheses, self.offset, self.codec)
 
-    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
-        values, valid = self.answers(hypotheses)
-        return valid & (values == np.gcd(problems["a"], problems["b"]))
+    def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        values, valid = self.decode(hypotheses)
+        return valid & (values == np.gcd(problems["a"], problems["b"])), {}
 
     classes_are: ClassVar[str] = "gcd"
 
@@ -186,5 +214,5 @@ class GCDTask(Task):
         return {"a": np.array(values[:1]), "b": np.array(values[1:])}
 
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
-        values, valid = self.answers(hypotheses)
+        values, valid = self.decode(hypotheses)
         return [str(v) if ok else "(malformed)" for v, ok in zip(values.tolist(), valid.tolist(), strict=True)]

@@ -21,6 +21,7 @@ import sympy as sp
 
 from lit_math.encoding.expressions import EncodeError, PrefixCodec
 from lit_math.errors import ConfigError, check_choice
+from lit_math.shards import read_pairs
 from lit_math.tasks.simplify import simplified, tokens
 from lit_math.tasks.symbolic import Pair, Rejection, SymbolicTask, timed_pair
 from lit_math.tasks.time_limit import within
@@ -112,8 +113,6 @@ class KnownIntegrals:
     """The pairs (h, H) of a FWD or BWD corpus, with H' = h, indexed by h's tokens: IBP's known primitives."""
 
     def __init__(self, directory: str) -> None:
-        from lit_math.data.corpus import read_pairs  # data builds on tasks; only this reader goes the other way
-
         self.pairs = [(tuple(problem), tuple(solution)) for _, problem, solution in read_pairs(Path(directory))]
         self.index = {problem: solution for problem, solution in reversed(self.pairs)}  # the first one wins
         if not self.pairs:
@@ -181,9 +180,11 @@ class IntegrationTask(SymbolicTask):
     family: ClassVar[str] = "integration"
     variables: ClassVar[tuple[str, ...]] = ("x",)
     mode: Literal["fwd", "bwd", "ibp"] = "bwd"
+    """``fwd`` (integrate a random f with sympy), ``bwd`` (differentiate a random F) or ``ibp`` (integration
+    by parts)."""
     known: str | None = None
-    """IBP only: a FWD or BWD corpus (`lit-math generate`) whose pairs IBP joins; without it, IBP integrates
-    f G with sympy for random F, G."""
+    """``ibp`` only: a FWD or BWD corpus (``lit-math generate``) whose known integrals IBP joins (the paper's
+    "previously generated pairs"); without it, IBP integrates f G with sympy for random F, G."""
 
     def __post_init__(self) -> None:
         check_choice("mode", self.mode, tuple(MODES))

@@ -89,6 +89,7 @@ class ODETask(SymbolicTask):
     family: ClassVar[str] = "ode"
     variables: ClassVar[tuple[str, ...]] = ("x", "y", "dy", "ddy", "c1", "c2")
     order: int = 1
+    """1 (ODE1) or 2 (ODE2)."""
     equations: ClassVar[bool] = True
     typed_names: ClassVar[dict[str, str]] = {"y'": "dy", "y''": "ddy"}
 

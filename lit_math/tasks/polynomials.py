@@ -4,13 +4,15 @@ A polynomial is written in prefix notation, as the symbolic families write expre
 `x`, integers as a sign then digits): terms from the highest degree down, `c x^k` as `mul c pow x k`. A
 derivative is right when it *is* the derivative, in any arrangement the reader understands (terms in any
 order, `sub`, nested sums and products). Real roots are sorted from the largest, written as floats after a
-count token `V<k>`, and scored by relative L1 error under a tolerance, like the linear-algebra answers.
+count token `V<k>`, and scored by relative L1 error under a tolerance, like the linear-algebra answers. Each
+operation is one `Operation` record of `OPERATIONS`: adding an operation is adding a record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,9 +20,8 @@ import numpy as np
 from lit_math.encoding import IntegerCodec, Vocabulary
 from lit_math.encoding.floats import FloatCodec
 from lit_math.errors import ConfigError, check_choice, check_int, shown
-from lit_math.tasks.base import Problems, Task, row_keys
+from lit_math.tasks.base import Problems, Task, padded_rows, relative_l1, row_keys
 
-OPERATIONS = ("derivative", "roots")
 OPERATORS = ("add", "sub", "mul", "pow", "x")
 MAX_RESAMPLING_ROUNDS = 100
 SEPARATION = 1e-3
@@ -64,44 +65,147 @@ def written(polynomial: dict[int, int]) -> str:
 
 
 @dataclass(frozen=True)
+class Operation:
+    """One operation on polynomials: its reference answer, how that is written and read back, how it is judged."""
+
+    name: str
+    truth: Callable[[Problems, int], np.ndarray]
+    """The reference answer of problem `i`: coefficients (index = power) or roots, largest first."""
+    write: Callable[[PolynomialTask, np.ndarray], list[str]]
+    """The tokens of a reference answer."""
+    read: Callable[[PolynomialTask, Sequence[str]], Any]
+    """What the words of an answer read as, None when they are not one (a malformed answer)."""
+    judge: Callable[[PolynomialTask, Any, np.ndarray], tuple[bool, dict[str, bool]]]
+    """(task, a read answer, the reference) -> right, and the outcome kinds besides `malformed`."""
+    shown: Callable[[Any], str]
+    """A read answer as people write it."""
+    answer_length: Callable[[PolynomialTask, int], int]
+    """Longest answer in tokens, given the longest written term."""
+    classes_are: str
+    """What `classes` returns, in words."""
+    classes: Callable[[Problems], np.ndarray]
+    """The class of each problem (per-class metrics)."""
+    extra_tokens: Callable[[PolynomialTask], list[str]] = lambda task: []
+    """Tokens of the answers besides those of polynomials."""
+    outcome_kinds: tuple[str, ...] = ("malformed",)
+    """What `judge` reports besides correctness."""
+    roots: bool = False
+    """The answer is the real roots: solved once when sampling and kept with the problems (`roots`), and
+    polynomials with ambiguous roots are drawn again."""
+
+
+def _derivative_truth(problems: Problems, i: int) -> np.ndarray:
+    return derivative(problems["coefficients"][i : i + 1])[0]
+
+
+def _degrees(problems: Problems) -> np.ndarray:
+    rows = problems["coefficients"]
+    return (rows.shape[1] - 1 - np.argmax(rows[:, ::-1] != 0, axis=1)).astype(np.int64)
+
+
+def _roots_truth(problems: Problems, i: int) -> np.ndarray:
+    roots = problems["roots"][i]
+    return roots[~np.isnan(roots)]
+
+
+def _roots_judge(task: PolynomialTask, read: np.ndarray, truth: np.ndarray) -> tuple[bool, dict[str, bool]]:
+    """Right when the count is, and the roots, sorted, are within the tolerance (relative L1)."""
+    count_right = len(read) == len(truth)
+    error = relative_l1(np.sort(read)[::-1][None, :], truth[None, :])[0] if count_right else np.inf
+    return bool(error <= task.tolerance), {"root_count_right": count_right}
+
+
+DERIVATIVE = Operation(
+    "derivative",
+    truth=_derivative_truth,
+    write=lambda task, truth: task.polynomial_tokens(truth),
+    read=lambda task, tokens: task.read_polynomial(tokens),
+    judge=lambda task, read, truth: (read == {k: int(c) for k, c in enumerate(truth) if c}, {}),
+    shown=written,
+    answer_length=lambda task, term: (task.degree + 1) * (term + 1),
+    classes_are="degree of the polynomial",
+    classes=_degrees,
+)
+ROOTS = Operation(
+    "roots",
+    truth=_roots_truth,
+    write=lambda task, truth: [f"V{len(truth)}", *(t for value in truth for t in task.floats.encode(float(value)))],
+    read=lambda task, tokens: task.read_roots(tokens),
+    judge=_roots_judge,
+    shown=lambda roots: ", ".join(f"{r:.4g}" for r in roots) or "no real root",
+    answer_length=lambda task, term: 1 + task.degree * task.floats.per_number,
+    classes_are="number of real roots",
+    classes=lambda problems: (~np.isnan(problems["roots"])).sum(axis=1).astype(np.int64),
+    extra_tokens=lambda task: [*(f"V{k}" for k in range(task.degree + 1)), *task.floats.tokens],
+    outcome_kinds=("malformed", "root_count_right"),
+    roots=True,
+)
+OPERATIONS: dict[str, Operation] = {op.name: op for op in (DERIVATIVE, ROOTS)}
+"""Every operation by name."""
+
+
+@dataclass(frozen=True)
 class PolynomialTask(Task):
     """`operation` on polynomials of degree min_degree..degree with integer coefficients in
     -max_coefficient..max_coefficient (the leading one not zero)."""
 
     family: ClassVar[str] = "polynomials"
     operation: str = "derivative"
+    """``derivative`` (exact, in prefix notation) or ``roots`` (the real roots, largest first, as floats; scored
+    by relative L1 error under ``tolerance``)."""
     degree: int = 5
+    """Largest degree."""
     min_degree: int = 1
+    """Smallest degree (degrees are uniform in min_degree..degree)."""
     max_coefficient: int = 10
+    """Coefficients are uniform in -max_coefficient..max_coefficient (leading one not 0)."""
     encoding: str = "P1000"
-    """Float encoding of the roots."""
+    """Float encoding of the roots: ``P10``, ``P1000``, ``B1999`` or ``FP15``."""
     tolerance: float = 0.01
     """Relative L1 error under which roots are right."""
 
     def __post_init__(self) -> None:
-        check_choice("operation", self.operation, OPERATIONS)
+        check_choice("operation", self.operation, tuple(OPERATIONS))
         check_int("degree", self.degree, 1, 30)
         check_int(f"min_degree (at most degree={self.degree})", self.min_degree, 1, self.degree)
         check_int("max_coefficient", self.max_coefficient, 1, 10**6)
         if not 0 < self.tolerance < 1:
             raise ConfigError(f"tolerance must be in (0, 1), got {self.tolerance}")
-        integers, floats = IntegerCodec(10), FloatCodec(self.encoding, 20)
-        counts = [f"V{k}" for k in range(self.degree + 1)]
-        extra = [*counts, *floats.tokens] if self.operation == "roots" else []
-        vocabulary = Vocabulary(dict.fromkeys([*OPERATORS, *integers.tokens, *extra]))
-        object.__setattr__(self, "integers", integers)
-        object.__setattr__(self, "floats", floats)
-        object.__setattr__(self, "vocabulary", vocabulary)
-        object.__setattr__(self, "ids", {token: i for i, token in enumerate(vocabulary.tokens)})
-        term = 4 + 2 * (integers.n_digits(self.max_coefficient * self.degree) + 1)  # mul c pow x k
-        object.__setattr__(self, "max_source_len", (self.degree + 1) * (term + 1) + 1)
-        answer = (
-            (self.degree + 1) * (term + 1) if self.operation == "derivative" else 1 + self.degree * floats.per_number
-        )
-        object.__setattr__(self, "max_target_len", answer + 2)
+        self.floats  # noqa: B018 (validates the encoding)
 
-    def config(self) -> dict[str, Any]:
-        return {"family": self.family, **asdict(self)}
+    @property
+    def spec(self) -> Operation:
+        """The record of this task's operation."""
+        return OPERATIONS[self.operation]
+
+    @functools.cached_property
+    def integers(self) -> IntegerCodec:
+        return IntegerCodec(10)
+
+    @functools.cached_property
+    def floats(self) -> FloatCodec:
+        return FloatCodec(self.encoding, 20)
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:  # type: ignore[override]
+        return Vocabulary(dict.fromkeys([*OPERATORS, *self.integers.tokens, *self.spec.extra_tokens(self)]))
+
+    @functools.cached_property
+    def ids(self) -> dict[str, int]:
+        return {token: i for i, token in enumerate(self.vocabulary.tokens)}
+
+    @functools.cached_property
+    def longest_term(self) -> int:
+        """Tokens of the longest written term, `mul c pow x k`."""
+        return 4 + 2 * (self.integers.n_digits(self.max_coefficient * self.degree) + 1)
+
+    @property
+    def max_source_len(self) -> int:  # type: ignore[override]
+        return (self.degree + 1) * (self.longest_term + 1) + 1
+
+    @property
+    def max_target_len(self) -> int:  # type: ignore[override]
+        return self.spec.answer_length(self, self.longest_term) + 2
 
     # --- sampling ------------------------------------------------------------------------------------
     rejection_kinds: ClassVar[tuple[str, ...]] = ("ambiguous_roots",)
@@ -127,7 +231,7 @@ class PolynomialTask(Task):
     def sample(self, rng: np.random.Generator, n: int) -> Problems:
         coefficients = self._draw(rng, n)
         rejected = np.zeros((n, 1), dtype=np.int32)
-        if self.operation == "derivative":
+        if not self.spec.roots:
             return {"coefficients": coefficients, "rejected": rejected}
         roots, separated = self.packed_roots(coefficients)
         for _ in range(MAX_RESAMPLING_ROUNDS):
@@ -164,24 +268,11 @@ class PolynomialTask(Task):
 
     def answer_tokens(self, problems: Problems, i: int) -> list[str]:
         """The reference answer of problem `i`."""
-        if self.operation == "derivative":
-            return self.polynomial_tokens(derivative(problems["coefficients"][i : i + 1])[0])
-        roots = self.roots_of(problems, i)
-        numbers = [t for value in roots for t in self.floats.encode(float(value))]
-        return [f"V{len(roots)}", *numbers]
-
-    @staticmethod
-    def roots_of(problems: Problems, i: int) -> np.ndarray:
-        roots = problems["roots"][i]
-        return roots[~np.isnan(roots)]
+        return self.spec.write(self, self.spec.truth(problems, i))
 
     def _ids(self, rows: list[list[str]], begin: bool) -> np.ndarray:
-        width = max(len(r) for r in rows) + 1 + begin
-        out = np.full((len(rows), width), Vocabulary.pad_id, dtype=np.int64)
-        for i, row in enumerate(rows):
-            ids = [Vocabulary.bos_id] * begin + [self.ids[t] for t in row] + [Vocabulary.eos_id]
-            out[i, : len(ids)] = ids
-        return out
+        ids = [[Vocabulary.bos_id] * begin + [self.ids[t] for t in row] + [Vocabulary.eos_id] for row in rows]
+        return padded_rows(ids)
 
     def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
         rows = problems["coefficients"]
@@ -256,6 +347,7 @@ class PolynomialTask(Task):
         return {k: c for k, c in polynomial.items() if c}
 
     def read_roots(self, tokens: Sequence[str]) -> np.ndarray | None:
+        """The roots written after a count token `V<k>`; None when the words are not that."""
         if not tokens or not tokens[0].startswith("V") or not tokens[0][1:].isdigit():
             return None
         roots, at = [], 1
@@ -267,44 +359,36 @@ class PolynomialTask(Task):
             return None
         return np.array(roots) if at == len(tokens) else None
 
+    def decode(self, hypotheses: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        """What each hypothesis reads as (a derivative: {power: c}; roots: an array), None when malformed."""
+        tokens = [self._tokens(hypothesis) for hypothesis in hypotheses]
+        values = [None if words is None else self.spec.read(self, words) for words in tokens]
+        return values, np.array([value is not None for value in values], dtype=bool)
+
     @property
     def outcome_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
-        return ("malformed",) if self.operation == "derivative" else ("malformed", "root_count_right")
+        return self.spec.outcome_kinds
 
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        n = len(hypotheses)
-        correct, malformed, count_right = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-        for i, (row, hypothesis) in enumerate(zip(problems["coefficients"], hypotheses, strict=True)):
-            tokens = self._tokens(hypothesis)
-            if self.operation == "derivative":
-                read = None if tokens is None else self.read_polynomial(tokens)
-                truth = derivative(row[None, :])[0]
-                correct[i] = read is not None and read == {k: int(c) for k, c in enumerate(truth) if c}
-            else:
-                read = None if tokens is None else self.read_roots(tokens)
-                truth = self.roots_of(problems, i)
-                count_right[i] = read is not None and len(read) == len(truth)
-                if count_right[i]:
-                    scale = max(np.abs(truth).sum(), 1e-12)
-                    correct[i] = len(truth) == 0 or np.abs(np.sort(read)[::-1] - truth).sum() / scale <= self.tolerance
-            malformed[i] = read is None
-        kinds = {"malformed": malformed}
-        if self.operation == "roots":
-            kinds["root_count_right"] = count_right
+        values, valid = self.decode(hypotheses)
+        if len(values) != len(problems["coefficients"]):
+            raise ValueError(f"{len(values)} hypotheses for {len(problems['coefficients'])} problems")
+        correct = np.zeros(len(values), dtype=bool)
+        kinds = {kind: np.zeros(len(values), dtype=bool) for kind in self.outcome_kinds}
+        for i, value in enumerate(values):
+            if value is not None:
+                correct[i], outcomes = self.spec.judge(self, value, self.spec.truth(problems, i))
+                for kind, outcome in outcomes.items():
+                    kinds[kind][i] = outcome
+        kinds["malformed"] = ~valid
         return correct, kinds
-
-    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
-        return self.judge(problems, hypotheses)[0]
 
     @property
     def classes_are(self) -> str:  # type: ignore[override]
-        return "degree of the polynomial" if self.operation == "derivative" else "number of real roots"
+        return self.spec.classes_are
 
     def classes(self, problems: Problems) -> np.ndarray:
-        rows = problems["coefficients"]
-        if self.operation == "derivative":
-            return (rows.shape[1] - 1 - np.argmax(rows[:, ::-1] != 0, axis=1)).astype(np.int64)
-        return (~np.isnan(problems["roots"])).sum(axis=1).astype(np.int64)
+        return self.spec.classes(problems)
 
     # --- people --------------------------------------------------------------------------------------
     def parse_problem(self, args: Sequence[str]) -> Problems:
@@ -333,21 +417,12 @@ class PolynomialTask(Task):
         row = np.zeros((1, self.degree + 1), dtype=np.int64)
         row[0, : degree + 1] = [int(c) for c in coefficients]
         problem = {"coefficients": row}
-        if self.operation == "roots":
+        if self.spec.roots:
             problem["roots"] = self.packed_roots(row)[0]
         return problem
 
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
-        out = []
-        for hypothesis in hypotheses:
-            tokens = self._tokens(hypothesis)
-            if self.operation == "derivative":
-                read = None if tokens is None else self.read_polynomial(tokens)
-                out.append("(malformed)" if read is None else written(read))
-            else:
-                roots = None if tokens is None else self.read_roots(tokens)
-                out.append("(malformed)" if roots is None else ", ".join(f"{r:.4g}" for r in roots) or "no real root")
-        return out
+        return ["(malformed)" if value is None else self.spec.shown(value) for value in self.decode(hypotheses)[0]]
 
     def describe(self, problems: Problems) -> list[dict[str, Any]]:
         return [{"coefficients": row.tolist()} for row in problems["coefficients"]]

@@ -8,6 +8,7 @@ fixed-shape `LinearAlgebraTask`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from itertools import product
@@ -18,7 +19,7 @@ import numpy as np
 from lit_math.encoding import Vocabulary
 from lit_math.errors import ConfigError, ascii_int, check_int, shown
 from lit_math.tasks.base import Problems, Task
-from lit_math.tasks.linalg import SQUARE, LinearAlgebraKnobs, LinearAlgebraTask
+from lit_math.tasks.linalg import LinearAlgebraKnobs, LinearAlgebraTask
 
 
 @dataclass(frozen=True)
@@ -28,22 +29,36 @@ class LinearAlgebraSizes(LinearAlgebraKnobs, Task):
 
     family: ClassVar[str] = "linalg_sizes"
     min_rows: int = 1
+    """Train on every size from ``min_rows`` to ``rows`` at once, drawn uniformly (square, or with ``cols``
+    rows and columns drawn independently, columns up to ``cols``)."""
 
     def __post_init__(self) -> None:
-        super().__post_init__()  # checks every knob and builds the vocabulary, shared by all sizes
+        super().__post_init__()  # checks every knob (the vocabulary they make is shared by all sizes)
         check_int(f"min_rows (at most rows={self.rows})", self.min_rows, 1, self.rows)
         if self.cols is not None and self.cols < self.min_rows:
             raise ConfigError(f"cols={self.cols} is smaller than min_rows={self.min_rows}")
+
+    @functools.cached_property
+    def tasks(self) -> list[LinearAlgebraTask]:
+        """The task of each size, from the smallest to the largest."""
         knobs = {f.name: getattr(self, f.name) for f in fields(LinearAlgebraKnobs)}
-        if self.cols is None or self.operation in SQUARE:
+        if self.cols is None or self.spec.square:
             shapes = [(k, None) for k in range(self.min_rows, self.rows + 1)]
         else:
             shapes = list(product(range(self.min_rows, self.rows + 1), range(self.min_rows, self.cols + 1)))
-        tasks = [LinearAlgebraTask(**{**knobs, "rows": r, "cols": c}) for r, c in shapes]
-        object.__setattr__(self, "tasks", tasks)
-        object.__setattr__(self, "_index", {t.shape: i for i, t in enumerate(tasks)})
-        object.__setattr__(self, "max_source_len", max(t.max_source_len for t in tasks))
-        object.__setattr__(self, "max_target_len", max(t.max_target_len for t in tasks))
+        return [LinearAlgebraTask(**{**knobs, "rows": r, "cols": c}) for r, c in shapes]
+
+    @functools.cached_property
+    def _index(self) -> dict[tuple[int, int], int]:
+        return {t.shape: i for i, t in enumerate(self.tasks)}
+
+    @functools.cached_property
+    def max_source_len(self) -> int:  # type: ignore[override]
+        return max(t.max_source_len for t in self.tasks)
+
+    @functools.cached_property
+    def max_target_len(self) -> int:  # type: ignore[override]
+        return max(t.max_target_len for t in self.tasks)
 
     # --- one size at a time --------------------------------------------------------------------------
     def _groups(self, problems: Problems) -> list[tuple[LinearAlgebraTask, np.ndarray, Problems]]:
@@ -107,13 +122,28 @@ class LinearAlgebraSizes(LinearAlgebraKnobs, Task):
         n = len(problems["dims"])
         encoded = [(rows, task.encode(part)) for task, rows, part in self._groups(problems)]
         sides = []
-        for side in (0, 1):
+        for side in (0, 1):  # blocks of one size each, already padded: placed in one array, PAD after
             width = max(ids[side].shape[1] for _, ids in encoded)
             out = np.full((n, width), Vocabulary.pad_id, dtype=np.int64)
             for rows, ids in encoded:
                 out[rows, : ids[side].shape[1]] = ids[side]
             sides.append(out)
         return sides[0], sides[1]
+
+    def decode(self, hypotheses: np.ndarray) -> tuple[list[list[np.ndarray] | None], np.ndarray]:
+        """Each hypothesis read at the size its dimension tokens name: its parts (arrays in that size's output
+        shapes), None when it is well formed at no size of this task; and whether it is well formed."""
+        values: list[list[np.ndarray] | None] = [None] * len(hypotheses)
+        valid = np.zeros(len(hypotheses), dtype=bool)
+        readers = {tuple(task.output_shapes()): task for task in self.tasks}  # sizes that write alike read alike
+        for task in readers.values():
+            read, ok = task.decode(hypotheses)
+            ok &= ~valid  # the dimension tokens differ between readers: at most one reads a hypothesis
+            parts = task.parts_of(read[ok])
+            for j, row in enumerate(np.flatnonzero(ok).tolist()):
+                values[row] = [part[j] for part in parts]
+            valid |= ok
+        return values, valid
 
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         n = len(problems["dims"])
@@ -125,9 +155,6 @@ class LinearAlgebraSizes(LinearAlgebraKnobs, Task):
             for kind, mask in outcomes.items():
                 kinds[kind][rows] = mask
         return correct, kinds
-
-    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
-        return self.judge(problems, hypotheses)[0]
 
     classes_are: ClassVar[str] = LinearAlgebraTask.classes_are
 

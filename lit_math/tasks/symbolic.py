@@ -10,6 +10,7 @@ within the length limit, not trivial); each rejected attempt has a reason, count
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +25,7 @@ from lit_math.encoding.expressions import EncodeError, PrefixCodec
 from lit_math.encoding.infix import ParseError
 from lit_math.encoding.integers import DecodeError
 from lit_math.errors import ConfigError, check_int, shown
-from lit_math.tasks.base import Problems, Task
+from lit_math.tasks.base import Problems, Task, padded_rows
 from lit_math.tasks.time_limit import TimeLimitExceeded, time_limit
 from lit_math.tasks.trees import ExpressionSampler
 from lit_math.tasks.verify import Verdict
@@ -125,29 +126,22 @@ def lengths(ids: np.ndarray) -> np.ndarray:
     return (ids != Vocabulary.pad_id).sum(axis=1)
 
 
-def pad_rows(rows: Sequence[np.ndarray], width: int | None = None) -> np.ndarray:
-    """Rows of ids padded to `width` (default: the longest row)."""
-    width = max((len(r) for r in rows), default=0) if width is None else width
-    out = np.full((len(rows), width), Vocabulary.pad_id, dtype=IDS)
-    for i, row in enumerate(rows):
-        out[i, : len(row)] = row
-    return out
-
-
 @dataclass(frozen=True)
 class SymbolicTask(Task):
     """Shared knobs of the symbolic families: the random expressions and the cleaning of the paper."""
 
     max_ops: int = 15
-    """Operators of a random expression: uniform in 1..max_ops."""
+    """Operators of a random expression, uniform in 1..max_ops (the paper: 15)."""
     max_len: int = 512
-    """Longest problem or solution in tokens; longer pairs are rejected."""
+    """Longest problem or solution in tokens (the paper: 512); longer pairs are rejected."""
     leaf_variable: float = 0.75
+    """Share of leaves that are variables (x, or an ODE's constants); the others small integers."""
     max_leaf: int = 5
+    """Integer leaves lie in -max_leaf..max_leaf, without 0."""
     operators: Mapping[str, float] | None = None
-    """Operator weights (default: the paper's)."""
+    """Operator weights, e.g. ``{add: 1, mul: 1, sin: 1}`` (default: the paper's)."""
     seconds: float = 1.0
-    """Time limit of each sympy call, in generation and in verification."""
+    """Time limit of every sympy call, in generation and verification (the paper: 3 s for FWD)."""
 
     variables: ClassVar[tuple[str, ...]]
     """Symbols of the codec (problems and answers share one vocabulary)."""
@@ -165,19 +159,28 @@ class SymbolicTask(Task):
         check_int("max_len", self.max_len, 4, 4096)
         if not 0 < self.seconds <= 3600:
             raise ConfigError(f"seconds is a time limit per sympy call, in (0, 3600]; got {self.seconds!r}")
-        codec = PrefixCodec(self.variables)
-        sampler = ExpressionSampler(
-            self.max_ops,
-            None if self.operators is None else dict(self.operators),
-            self.leaf_variable,
-            self.max_leaf,
-            variables=self.leaves,
-        )
-        object.__setattr__(self, "codec", codec)
-        object.__setattr__(self, "sampler", sampler)
-        object.__setattr__(self, "vocabulary", Vocabulary(codec.tokens))
-        object.__setattr__(self, "max_source_len", self.max_len + 1)
-        object.__setattr__(self, "max_target_len", self.max_len + 2)
+        self.sampler  # noqa: B018 (checks the expression knobs)
+
+    @functools.cached_property
+    def codec(self) -> PrefixCodec:
+        return PrefixCodec(self.variables)
+
+    @functools.cached_property
+    def sampler(self) -> ExpressionSampler:
+        operators = None if self.operators is None else dict(self.operators)
+        return ExpressionSampler(self.max_ops, operators, self.leaf_variable, self.max_leaf, variables=self.leaves)
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:  # type: ignore[override]
+        return Vocabulary(self.codec.tokens)
+
+    @property
+    def max_source_len(self) -> int:  # type: ignore[override]
+        return self.max_len + 1
+
+    @property
+    def max_target_len(self) -> int:  # type: ignore[override]
+        return self.max_len + 2
 
     def config(self) -> dict[str, Any]:
         config = asdict(self)
@@ -221,8 +224,8 @@ class SymbolicTask(Task):
                 made = Rejection.DUPLICATE
             pending[REJECTIONS.index(made)] += 1
         return {
-            "problem": pad_rows(problems, self.max_len),
-            "solution": pad_rows(solutions, self.max_len),
+            "problem": padded_rows(problems, self.max_len, IDS),
+            "solution": padded_rows(solutions, self.max_len, IDS),
             "rejected": rejected,
         }
 
@@ -249,6 +252,16 @@ class SymbolicTask(Task):
         """The expression of ids (padding or end-of-sequence ends it); `DecodeError` when malformed."""
         return self.codec.decode(self.vocabulary.words(ids[ids != Vocabulary.pad_id]))
 
+    def decode(self, hypotheses: np.ndarray) -> tuple[list[sp.Expr | None], np.ndarray]:
+        """The expression each hypothesis reads as (None when malformed), and whether it is well formed."""
+        values: list[sp.Expr | None] = []
+        for hypothesis in hypotheses:
+            try:
+                values.append(self.codec.decode(self.vocabulary.words(hypothesis)))
+            except DecodeError:
+                values.append(None)
+        return values, np.array([v is not None for v in values], dtype=bool)
+
     def verdicts(self, problems: Problems, hypotheses: np.ndarray) -> list[Verdict]:
         out = []
         for row, (problem, reference, hypothesis) in enumerate(
@@ -258,20 +271,14 @@ class SymbolicTask(Task):
             if words and words == self.vocabulary.words(reference[reference != Vocabulary.pad_id]):
                 out.append(Verdict.CORRECT)  # the verified reference itself: no sympy needed
                 continue
-            try:
-                answer = self.codec.decode(words)
-            except DecodeError:
-                out.append(Verdict.MALFORMED)
-                continue
-            out.append(self.verify(self.expression(problem), answer, seed=row))
+            (answer,), _ = self.decode(hypothesis[None])
+            verdict = Verdict.MALFORMED if answer is None else self.verify(self.expression(problem), answer, row)
+            out.append(verdict)
         return out
 
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         verdicts = np.array([v.value for v in self.verdicts(problems, hypotheses)])
         return verdicts == Verdict.CORRECT.value, {kind: verdicts == kind for kind in self.outcome_kinds}
-
-    def score(self, problems: Problems, hypotheses: np.ndarray) -> np.ndarray:
-        return self.judge(problems, hypotheses)[0]
 
     classes_are: ClassVar[str] = "problem length in tokens"
 
@@ -295,8 +302,8 @@ class SymbolicTask(Task):
             raise ConfigError(f"{shown(text)} is {len(tokens)} tokens long; the model reads at most {self.max_len}")
         ids = np.array(self.vocabulary.ids(tokens), dtype=IDS)
         return {
-            "problem": pad_rows([ids], self.max_len),
-            "solution": pad_rows([np.empty(0, dtype=IDS)], self.max_len),
+            "problem": padded_rows([ids], self.max_len, IDS),
+            "solution": padded_rows([[]], self.max_len, IDS),
             "rejected": np.zeros((1, len(REJECTIONS)), dtype=np.int32),
         }
 
@@ -307,11 +314,9 @@ class SymbolicTask(Task):
         ]
 
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
+        values, _ = self.decode(hypotheses)
         out = []
-        for verdict, hypothesis in zip(self.verdicts(problems, hypotheses), hypotheses, strict=True):
-            try:
-                text = str(self.codec.decode(self.vocabulary.words(hypothesis)))
-            except DecodeError as error:
-                text = f"({error})"
+        for verdict, value in zip(self.verdicts(problems, hypotheses), values, strict=True):
+            text = "(malformed)" if value is None else str(value)
             out.append(f"{text}  [{'verified' if verdict is Verdict.CORRECT else verdict.value}]")
         return out
