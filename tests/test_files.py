@@ -155,3 +155,17 @@ def test_p10_files_may_write_zero_as_lawt_does(tmp_path):
     task, valid = data.task, data.eval_problems["valid"]
     assert [task.read(task._words(row), task.inputs) for row in valid["problem"]] == [[0.0, 1.0], [0.0, -2.5]]
     assert task.score(valid, task.encode(valid)[1][:, 1:]).all()
+
+
+def test_an_int_answer_is_its_own_class_as_int2int_prints_accuracy_per_gcd(tmp_path):
+    path = write(tmp_path, "gcd.txt", GCD_LINES)
+    by_answer = FileDataModule(types="int[2]:int", eval_files={"valid": path})
+    valid = by_answer.eval_problems["valid"]
+    assert by_answer.task.classes(valid).tolist() == [16, 5, 1, 3]
+    assert by_answer.task.classes_are == "the answer (int output)"
+    by_length = FileDataModule(types="int[2]:int", eval_files={"valid": path}, classes_by="length")
+    assert by_length.task.classes(valid).tolist() == [6, 5, 5, 5]
+    with pytest.raises(ConfigError, match="classes_by answer needs one int or range output"):
+        FileDataModule(types="int:int[2]", eval_files={"valid": path}, classes_by="answer")
+    with pytest.raises(ConfigError, match="classes_by must be one of"):
+        FileDataModule(types="int[2]:int", eval_files={"valid": path}, classes_by="digits")

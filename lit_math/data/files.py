@@ -7,6 +7,7 @@ import functools
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torchdata.stateful_dataloader import StatefulDataLoader
@@ -127,8 +128,10 @@ class FileDataModule(StreamingDataModule):
             raise ConfigError("eval_files names at least one evaluation file, e.g. {valid: data/test.txt}")
         if self.eval_size is not None:
             check_int("eval_size", self.eval_size, 1)
-        parse_types(self.types)
-        FileFormat(self.types, self.base, self.encoding, self.tolerance)  # checks the knobs, reads nothing
+        FileTask(**self._format_knobs())  # checks the format's knobs, reads no file
+
+    def _format_knobs(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(FileFormat)}
 
     @functools.cached_property
     def read(self) -> ReadFiles:
@@ -143,7 +146,7 @@ class FileDataModule(StreamingDataModule):
         if any(item.kind == "tokens" for item in (*inputs, *outputs)):  # the files make the vocabulary
             words = (w for found in lines.values() for _, fields in found for field in fields for w in field.split())
             free = tuple(dict.fromkeys(words))
-        format_knobs = {f.name: getattr(self, f.name) for f in dataclasses.fields(FileFormat)}
+        format_knobs = self._format_knobs()
         reader = FileTask(**format_knobs, tokens=free)
         read = {name: examples(reader, found, self.skip_invalid) for name, found in lines.items()}
         every = [row for rows, _ in read.values() for row in rows]
