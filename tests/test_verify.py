@@ -1,5 +1,7 @@
 """Verification of antiderivatives, and the time limit that protects it."""
 
+import signal
+import sys
 import time
 
 import pytest
@@ -62,6 +64,41 @@ def test_the_time_limit_interrupts_long_work_quickly():
     assert time.perf_counter() - start < 1.0
     with time_limit(1.0):  # and leaves nothing armed behind it
         time.sleep(0.01)
+
+
+def test_an_alarm_before_the_deadline_or_after_the_block_never_raises():
+    """A late alarm (one on its way when a shorter, inner limit stopped, or when this one did) is ignored."""
+    with time_limit(60):
+        alarm = signal.getsignal(signal.SIGALRM)
+        alarm(signal.SIGALRM, sys._getframe())  # in the block, long before the deadline
+    with pytest.raises(TimeLimitExceeded), time_limit(0.05):
+        alarm = signal.getsignal(signal.SIGALRM)
+        while True:
+            pass
+    alarm(signal.SIGALRM, sys._getframe())  # expired, but the block is over
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL and signal.getitimer(signal.ITIMER_REAL) == (0, 0)
+
+
+def test_a_time_limit_never_raises_inside_the_unraisable_hook(monkeypatch):
+    """The hook (pytest's, say) reports something else dropped in the block; the limit expires meanwhile."""
+    reported = []
+
+    def slow_hook(unraisable):
+        start = time.monotonic()
+        while time.monotonic() - start < 0.3:
+            pass
+        reported.append(type(unraisable.exc_value))
+
+    class FailingFinalizer:
+        def __del__(self):
+            raise ValueError("dropped")
+
+    monkeypatch.setattr(sys, "unraisablehook", slow_hook)
+    with pytest.raises(TimeLimitExceeded), time_limit(0.1):
+        FailingFinalizer()  # collected at once: the hook outlives the limit
+        while True:
+            pass
+    assert reported == [ValueError] and sys.unraisablehook is slow_hook
 
 
 def test_a_hard_check_times_out_quickly():
