@@ -47,6 +47,7 @@ def test_shared_embeddings_tie_decoder_input_and_output():
     assert sum(p.numel() for p in untied.parameters()) - sum(p.numel() for p in tied.parameters()) == 160
 
 
+@pytest.mark.slow  # trains until it is right: minutes on a loaded 2-core machine
 def test_model_overfits_a_tiny_fixed_batch():
     torch.manual_seed(0)
     task = GCDTask(base=10, max_int=1000)
@@ -71,6 +72,26 @@ def test_learning_rate_schedules():
     assert lr_factor(4, 4, "cosine", 104) == pytest.approx(1.0)
     assert lr_factor(54, 4, "cosine", 104) == pytest.approx(0.5)
     assert lr_factor(104, 4, "cosine", 104) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("share_embeddings", [True, False])
+def test_weight_decay_spares_biases_and_layer_norms(share_embeddings):
+    """As nanoGPT: matrices (linear weights, embeddings) decay, 1-D parameters (biases, norms) do not."""
+    sizes = dict(d_model=16, n_enc_layers=1, n_dec_layers=1, n_heads=2)
+    module = Seq2SeqModule(task=GCDTask().config(), **sizes, weight_decay=0.1, share_embeddings=share_embeddings)
+    groups = module.configure_optimizers()["optimizer"].param_groups
+    decay = {p for g in groups if g["weight_decay"] == 0.1 for p in g["params"]}
+    spared = {p for g in groups if g["weight_decay"] == 0.0 for p in g["params"]}
+    grouped = [p for g in groups for p in g["params"]]
+    parameters = list(module.parameters())
+    assert len(grouped) == len(parameters) and set(grouped) == set(parameters)  # every one, exactly once
+    assert decay == {p for p in parameters if p.dim() >= 2} and spared == {p for p in parameters if p.dim() < 2}
+    names = {p: n for n, p in module.named_parameters()}
+    assert any("norm" in names[p] for p in spared) and any(names[p].endswith("bias") for p in spared)
+    assert module.model.tgt_tokens.weight in decay and module.model.src_positions.weight in decay
+    plain = Seq2SeqModule(task=GCDTask().config(), **sizes, share_embeddings=share_embeddings)  # no decay at all:
+    (group,) = plain.configure_optimizers()["optimizer"].param_groups  # one group, logged as plain `lr-AdamW`
+    assert group["weight_decay"] == 0 and len(group["params"]) == len(list(plain.parameters()))
 
 
 @pytest.mark.parametrize(

@@ -40,9 +40,17 @@ def test_resumed_run_sees_the_same_examples_as_an_uninterrupted_one(tmp_path, nu
 def test_bf16_mixed_precision_fit_on_cpu(tmp_path):
     data = tiny_data()
     module = tiny_model(data)
+    seen = []  # in each training forward: whether autocast is on, its dtype, the logits' dtype
+
+    def record(net, inputs, logits):
+        if net.training:
+            seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu"), logits.dtype))
+
+    module.model.register_forward_hook(record)
     trainer(tmp_path, max_steps=5, precision="bf16-mixed", limit_val_batches=2, num_sanity_val_steps=0).fit(
         module, data
     )
+    assert len(seen) == 5 and set(seen) == {(True, torch.bfloat16, torch.bfloat16)}, seen  # not silently fp32
     metrics = trainer(tmp_path, precision="bf16-mixed").validate(module, data, verbose=False)[0]
     assert 0.0 <= metrics["val/natural/acc"] <= 1.0
     assert np.isfinite(metrics["val/natural/loss"])
@@ -63,6 +71,7 @@ def test_checkpoint_carries_task_and_vocabulary(tmp_path):
         trainer(tmp_path).validate(tiny_model(other), other, ckpt_path=str(path), verbose=False)
 
 
+@pytest.mark.slow  # trains until it is right: minutes on a loaded 2-core machine
 def test_training_learns_more_than_gcd_one(tmp_path):
     """A base-10 model trained briefly gets pairs of gcd 2 right, which always answering 1 never does."""
     torch.manual_seed(0)

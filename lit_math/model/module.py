@@ -142,8 +142,20 @@ class Seq2SeqModule(L.LightningModule):
         return loss
 
     def configure_optimizers(self) -> dict[str, Any]:
+        """AdamW with warm-up and the chosen schedule. Weight decay as in nanoGPT: matrices (dim >= 2: linear
+        weights, embeddings) decay, 1-D parameters (biases, LayerNorm gains and shifts) do not: they are few,
+        do not overfit, and pulling a LayerNorm gain towards 0 only fights the normalisation. Without decay one
+        group, as before (the LearningRateMonitor's tag stays ``lr-AdamW``; with two: ``lr-AdamW/decay`` and
+        ``lr-AdamW/no_decay``, the same curve)."""
         hp = self.hparams
-        optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        parameters = list(self.parameters())
+        groups = [{"params": parameters, "weight_decay": 0.0}]
+        if hp.weight_decay > 0:
+            groups = [
+                {"name": "decay", "params": [p for p in parameters if p.dim() >= 2], "weight_decay": hp.weight_decay},
+                {"name": "no_decay", "params": [p for p in parameters if p.dim() < 2], "weight_decay": 0.0},
+            ]
+        optimizer = torch.optim.AdamW(groups, lr=hp.lr)
         total = int(self.trainer.estimated_stepping_batches) if hp.schedule == "cosine" else 0
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: lr_factor(step, hp.warmup_steps, hp.schedule, total)
