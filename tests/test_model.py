@@ -94,6 +94,27 @@ def test_weight_decay_spares_biases_and_layer_norms(share_embeddings):
     assert group["weight_decay"] == 0 and len(group["params"]) == len(list(plain.parameters()))
 
 
+def test_a_run_with_decay_saved_as_one_group_resumes_with_its_moments():
+    """Checkpoints written before the decay split hold one AdamW group: each parameter keeps its own state."""
+    sizes = dict(d_model=16, n_enc_layers=1, n_dec_layers=1, n_heads=2)
+    module = Seq2SeqModule(task=GCDTask().config(), **sizes, weight_decay=0.1)
+    before = torch.optim.AdamW(module.parameters(), lr=1e-3, weight_decay=0.1)  # the old optimiser
+    for i, parameter in enumerate(module.parameters()):
+        parameter.grad = torch.full_like(parameter, float(i + 1))
+    before.step()
+    checkpoint = {
+        "optimizer_states": [before.state_dict()],
+        "lr_schedulers": [{"base_lrs": [1e-3], "_last_lr": [1e-3]}],
+    }
+    module._regroup_for_decay(checkpoint)
+    after = module.configure_optimizers()["optimizer"]
+    after.load_state_dict(checkpoint["optimizer_states"][0])
+    for i, parameter in enumerate(module.parameters()):
+        assert torch.equal(after.state[parameter]["exp_avg"], before.state[parameter]["exp_avg"]), i
+    assert [g["weight_decay"] for g in after.param_groups] == [0.1, 0.0]
+    assert checkpoint["lr_schedulers"][0]["base_lrs"] == [1e-3, 1e-3]
+
+
 @pytest.mark.parametrize(
     "kwargs,message",
     [

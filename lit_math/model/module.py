@@ -151,9 +151,10 @@ class Seq2SeqModule(L.LightningModule):
         parameters = list(self.parameters())
         groups = [{"params": parameters, "weight_decay": 0.0}]
         if hp.weight_decay > 0:
+            order, decayed = self.decay_order()
             groups = [
-                {"name": "decay", "params": [p for p in parameters if p.dim() >= 2], "weight_decay": hp.weight_decay},
-                {"name": "no_decay", "params": [p for p in parameters if p.dim() < 2], "weight_decay": 0.0},
+                {"name": "decay", "params": [parameters[i] for i in order[:decayed]], "weight_decay": hp.weight_decay},
+                {"name": "no_decay", "params": [parameters[i] for i in order[decayed:]], "weight_decay": 0.0},
             ]
         optimizer = torch.optim.AdamW(groups, lr=hp.lr)
         total = int(self.trainer.estimated_stepping_batches) if hp.schedule == "cosine" else 0
@@ -161,6 +162,32 @@ class Seq2SeqModule(L.LightningModule):
             optimizer, lambda step: lr_factor(step, hp.warmup_steps, hp.schedule, total)
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def decay_order(self) -> tuple[list[int], int]:
+        """The indices in `parameters()` of the decayed matrices then of the rest, and how many decay."""
+        dims = [p.dim() for p in self.parameters()]
+        decayed = [i for i, d in enumerate(dims) if d >= 2]
+        return decayed + [i for i, d in enumerate(dims) if d < 2], len(decayed)
+
+    def _regroup_for_decay(self, checkpoint: dict[str, Any]) -> None:
+        """A run with weight decay saved before the split kept one group of every parameter: its Adam moments
+        and learning rates are regrouped as `configure_optimizers` now groups them, so it resumes."""
+        if self.hparams.weight_decay <= 0:
+            return
+        order, decayed = self.decay_order()
+        for state in checkpoint.get("optimizer_states", []):
+            if len(state.get("param_groups", [])) != 1 or len(state["param_groups"][0]["params"]) != len(order):
+                continue
+            (group,) = state["param_groups"]
+            state["state"] = {new: state["state"][old] for new, old in enumerate(order) if old in state["state"]}
+            state["param_groups"] = [
+                {**group, "name": "decay", "params": list(range(decayed))},
+                {**group, "name": "no_decay", "params": list(range(decayed, len(order))), "weight_decay": 0.0},
+            ]
+            for scheduler in checkpoint.get("lr_schedulers", []):
+                for key in ("base_lrs", "_last_lr"):
+                    if len(scheduler.get(key) or []) == 1:
+                        scheduler[key] = scheduler[key] * 2
 
     # --- evaluation ----------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -253,6 +280,7 @@ class Seq2SeqModule(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         check_same_network(checkpoint["hyper_parameters"]["task"], self.task)
+        self._regroup_for_decay(checkpoint)
         if Vocabulary.from_list(checkpoint["vocabulary"]) != self.vocabulary:
             raise TaskMismatch(
                 f"the checkpoint's vocabulary ({len(checkpoint['vocabulary'])} tokens) is not what task "
