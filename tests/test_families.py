@@ -85,22 +85,11 @@ def test_a_knob_that_does_not_exist_is_named_with_the_close_one():
         data_from_spec({"class_path": "lit_math.data.GCDDataModule", "init_args": {"bsae": 3}})
 
 
-CALLBACKS = {
-    "GCDClassPredictions": lambda: GCDClassPredictions(eval_set="classes"),
-    "ErrorAnalysis": ErrorAnalysis,
-    "GenerationStats": GenerationStats,
-    "WritePredictions": WritePredictions,
-}
-
-
-@pytest.mark.parametrize("callback", sorted(CALLBACKS))
-@pytest.mark.parametrize("name", sorted(FAMILIES))
-def test_every_callback_on_every_family_gives_results_or_one_line(name, callback, tmp_path):
+def fit_with(callbacks: list[L.Callback], data: L.LightningDataModule, tmp_path) -> dict[str, float]:
+    """One training batch, one validation, one prediction batch, with `callbacks` attached: what fit logged."""
     torch.manual_seed(0)
-    data = small(name, tmp_path)
     eval_max_len = min(8, data.task.max_target_len - 1)  # symbolic answers are long: a few tokens suffice here
     model = Seq2SeqModule(task=data.task_config, **{**TINY_MODEL, "eval_max_len": eval_max_len})
-    hook = CALLBACKS[callback]()
     trainer = L.Trainer(
         accelerator="cpu",
         max_epochs=1,  # of one batch, then a validation
@@ -110,22 +99,33 @@ def test_every_callback_on_every_family_gives_results_or_one_line(name, callback
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[hook],
+        callbacks=callbacks,
         default_root_dir=str(tmp_path),
     )
-    if callback == "GCDClassPredictions" and not isinstance(data.task, ClassedByAnswer):
-        with pytest.raises(ConfigError, match=f"GCDClassPredictions .* {data.task.family!r} is not one"):
-            trainer.fit(model, data)
-        return
     trainer.fit(model, data)
-    if callback == "WritePredictions":
-        trainer.predict(model, data)
-    if callback == "GCDClassPredictions":
-        assert hook.table is not None and hook.table.counts.sum() > 0
-    elif callback == "ErrorAnalysis":
-        assert hook.record is not None and hook.record.sets
-    elif callback == "WritePredictions":
-        assert list((tmp_path / "tb").rglob("*.jsonl"))
+    logged = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    trainer.predict(model, data)
+    return logged
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_every_callback_on_every_family_gives_results_or_one_line(name, tmp_path):
+    data = small(name, tmp_path)
+    errors, generation, predictions = ErrorAnalysis(), GenerationStats(), WritePredictions()
+    callbacks = [errors, generation, predictions]
+    classed = isinstance(data.task, ClassedByAnswer)
+    table = GCDClassPredictions(eval_set="classes")
+    if not classed:  # refused in one line, before any training
+        with pytest.raises(ConfigError, match=f"GCDClassPredictions .* {data.task.family!r} is not one"):
+            fit_with([table], data, tmp_path / "refused")
+    logged = fit_with([*callbacks, table] if classed else callbacks, data, tmp_path)
+    assert errors.record is not None and errors.record.sets  # accuracy by class, outcomes among errors
+    assert [p.name for p in (tmp_path / "tb").rglob("predictions/*.jsonl")]  # the predictions written
+    assert any(name.startswith("val/") for name in logged)
+    rejections = {f"data/rejected/{kind}" for kind in data.task.rejection_kinds}
+    assert rejections <= set(logged)  # GenerationStats, where the generator rejects draws
+    if classed:
+        assert table.table is not None and table.table.counts.sum() > 0
 
 
 def test_a_checkpoint_written_before_a_rename_still_names_its_data():

@@ -39,11 +39,12 @@ def test_within_gives_up_on_a_step_and_keeps_the_outer_limit():
         while True:
             pass
 
+    steps = []
     start = time.perf_counter()
     with pytest.raises(TimeLimitExceeded):
         with time_limit(0.5):
-            assert within(0.1, spin, "gave up") == "gave up"
-            assert time.perf_counter() - start < 0.45  # gave up at its own limit, not the outer one
+            steps.append(within(0.1, spin, "gave up"))  # gave up at its own limit, not the outer one
             spin()  # the outer limit still holds, at its own deadline
-    assert 0.45 < time.perf_counter() - start < 5
+    assert steps == ["gave up"]
+    assert time.perf_counter() - start >= 0.5  # never early (a loaded machine is only later: no upper bound)
     assert within(1.0, lambda: 42, None) == 42
