@@ -145,21 +145,18 @@ def test_two_ddp_ranks_stream_each_example_once(corpus, tmp_path):
     assert not set(ranks[0]) & set(ranks[1]) and len(set(ranks[0]) | set(ranks[1])) == 80
 
 
-def test_the_generate_command_writes_and_resumes(tmp_path):
+def test_the_generate_command_writes_and_resumes(tmp_path, run_main):
     config = tmp_path / "bwd.yaml"
     config.write_text(json.dumps({"data": {"class_path": "lit_math.data.IntegrationDataModule", "init_args": KNOBS}}))
-    command = [sys.executable, "-m", "lit_math", "generate", "--config", config, "--n", "20", "--shard-size", "10"]
-    first = subprocess.run([*map(str, command), "--out", str(tmp_path / "c")], capture_output=True, text=True)
-    assert first.returncode == 0, first.stderr[-3000:]
-    assert json.loads(first.stdout.splitlines()[-1])["examples"] == 20
-    again = subprocess.run([*map(str, command), "--out", str(tmp_path / "c")], capture_output=True, text=True)
-    assert again.returncode == 0 and json.loads(again.stdout.splitlines()[-1]) == json.loads(
-        first.stdout.splitlines()[-1]
-    )
-    bad = subprocess.run(
-        [*map(str, command[:-4]), "--n", "0", "--out", str(tmp_path / "d")], capture_output=True, text=True
-    )
-    assert bad.returncode == 2 and "n must be" in bad.stderr
+    command = ["generate", "--config", config, "--n", "20", "--shard-size", "10", "--out", tmp_path / "c"]
+    code, err = run_main(*command)
+    assert code == 0, err[-3000:]
+    first = json.loads(run_main.out.splitlines()[-1])
+    assert first["examples"] == 20
+    code, err = run_main(*command)  # finished: nothing is written again
+    assert code == 0 and json.loads(run_main.out.splitlines()[-1]) == first
+    code, err = run_main(*command[:-4], "--n", "0", "--out", tmp_path / "d")
+    assert code == 2 and "n must be" in err
 
 
 def test_ibp_joins_the_known_integrals_of_a_corpus(corpus):

@@ -89,26 +89,25 @@ def test_the_data_module_serves_both_operations():
         assert batch["source"].shape[0] == 32 and len(data.eval_problems["valid"]["coefficients"]) == 40
 
 
-def test_translate_reads_a_polynomial_as_people_write_it(tmp_path):
+def test_translate_reads_a_polynomial_as_people_write_it(tmp_path, run_main):
     """The roots model answers `x^2 - x - 1` from the command line (a barely trained model: any reading)."""
     from lightning.pytorch.loggers import CSVLogger
 
     from lit_math.model import Seq2SeqModule
 
     from .helpers import TINY_MODEL, trainer
-    from .test_cli import lit_math
 
     data = PolynomialDataModule(operation="roots", degree=2, epoch_size=64, batch_size=32, eval_size=32)
     fit = trainer(tmp_path, max_epochs=1, logger=CSVLogger(tmp_path), enable_checkpointing=True)
     fit.fit(Seq2SeqModule(task=data.task_config, **TINY_MODEL), data)
     ckpt = next(tmp_path.rglob("*.ckpt"))
-    result = lit_math("translate", "--ckpt", str(ckpt), "x^2 - x - 1", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    code, err = run_main("translate", "--ckpt", ckpt, "x^2 - x - 1")
+    assert code == 0, err
+    lines = run_main.out.splitlines()
     assert lines[1].split()[:4] == ["source:", "add", "pow", "x"]  # x^2 - x - 1 in prefix notation
     assert lines[0] == "(malformed)" or lines[0] == "no real root" or "," in lines[0] or lines[0][0] in "-0123456789"
-    refused = lit_math("translate", "--ckpt", str(ckpt), "x^3 - 1", cwd=tmp_path)
-    assert refused.returncode == 2 and "has degree 3; this model knows 1..2" in refused.stderr
+    code, err = run_main("translate", "--ckpt", ckpt, "x^3 - 1")
+    assert code == 2 and "has degree 3; this model knows 1..2" in err
 
 
 def test_nested_powers_are_refused_not_expanded():
