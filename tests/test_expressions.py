@@ -117,3 +117,10 @@ def test_unsupported_expressions_are_encode_errors():
     for expr in (sp.Float(1.5) * x, sp.Symbol("y"), sp.erf(x), sp.I * x):
         with pytest.raises(EncodeError):
             CODEC.encode(expr)
+
+
+def test_an_expression_sympy_overflows_on_is_malformed_not_an_error():
+    """sympy's assumptions evaluate sinh(sinh(...(pi))) numerically and overflow: a wrong answer, not a crash
+    (an untrained model wrote this one in a validation)."""
+    with pytest.raises(DecodeError, match="OverflowError"):
+        CODEC.decode(["sinh"] * 7 + ["pi"])

@@ -133,7 +133,7 @@ class PrefixCodec:
             expr, end = self._decode(tokens, 0)
         except DecodeError:
             raise
-        except (RecursionError, ValueError, TypeError, ZeroDivisionError, AttributeError) as error:
+        except (RecursionError, ValueError, TypeError, ArithmeticError, AttributeError) as error:  # overflow too
             raise DecodeError(f"the tokens do not build an expression: {type(error).__name__}: {error}") from None
         if end != len(tokens):
             raise DecodeError(f"{len(tokens) - end} tokens left after a complete expression")
