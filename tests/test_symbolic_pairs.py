@@ -136,8 +136,8 @@ def independent_ode_check(pair: Pair, order: int, rng: np.random.Generator) -> t
 
 
 ODES = [
-    pytest.param(1, 5, 60, id="ode1"),
-    pytest.param(2, 4, 30, id="ode2"),
+    pytest.param(1, 5, 30, id="ode1"),
+    pytest.param(2, 4, 20, id="ode2"),
     pytest.param(1, 5, 200, id="ode1-200", marks=pytest.mark.slow),
     pytest.param(2, 4, 200, id="ode2-200", marks=pytest.mark.slow),
 ]
