@@ -46,7 +46,7 @@ def run_main(capsys, monkeypatch, tmp_path):
     from lit_math.cli import main
 
     monkeypatch.chdir(tmp_path)
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
 
     def run(*words):
         try:
@@ -55,7 +55,8 @@ def run_main(capsys, monkeypatch, tmp_path):
         except SystemExit as stop:
             code = 0 if stop.code is None else stop.code
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, previous[0])  # main() sets both handlers: pytest's come back
+            signal.signal(signal.SIGINT, previous[1])
         captured = capsys.readouterr()
         run.out = captured.out  # what it printed, for the tests that read it
         return code, captured.err
