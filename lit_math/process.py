@@ -7,8 +7,6 @@ import logging
 import os
 import signal
 import warnings
-from types import FrameType
-from typing import Any
 
 THIRD_PARTY_NOISE = (
     r"'set_vital' is deprecated",  # torchdata's StatefulDataLoader calls a deprecated torch function
@@ -51,24 +49,9 @@ SIGTERM = signal.SIGTERM
 
 
 def stop_at_once_on_sigterm() -> None:
-    """From now on, SIGTERM raises `Terminated` in this process, and forked children (dataloader workers) end
-    at once on SIGTERM or Ctrl-C (SIGINT reaches the whole process group; this process shuts down)."""
+    """From now on, SIGTERM raises `Terminated` in this process (forked children end quietly instead)."""
     main_pid = os.getpid()
     signal.signal(SIGTERM, lambda signum, frame: _terminate(main_pid))
-    interrupt = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda signum, frame: _interrupt(main_pid, interrupt, signum, frame))
-
-
-def _interrupt(main_pid: int, interrupt: Any, signum: int, frame: FrameType | None) -> None:
-    """A worker leaves at once: its KeyboardInterrupt, were it raised inside a garbage-collector callback or a
-    `__del__` (sympy makes plenty), would be dropped, and the worker would generate on for as long as its batch
-    takes while the main process waits for it (seen: a run still there 120 s after Ctrl-C)."""
-    if os.getpid() != main_pid:
-        os._exit(0)  # a clean exit: the main process, interrupted too, does not report a failed worker
-    if callable(interrupt):
-        interrupt(signum, frame)  # Python's own: KeyboardInterrupt, which Lightning shuts down on
-    elif interrupt != signal.SIG_IGN:
-        raise KeyboardInterrupt
 
 
 def _terminate(main_pid: int) -> None:
