@@ -16,10 +16,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from lit_math.encoding import IntegerCodec, Vocabulary
+from lit_math.encoding import Vocabulary
 from lit_math.encoding.sequences import unpack_integer_rows
 from lit_math.errors import ConfigError, ascii_int, check_choice, check_int, shown
-from lit_math.tasks.base import Problems, Task, row_keys
+from lit_math.tasks.base import IntegersInBase, Problems, Task, row_keys
 
 MAX_OPERAND = 2**31 - 1
 OPERAND_LAWS = ("uniform", "log_uniform")
@@ -82,7 +82,7 @@ OPERATIONS: dict[str, Operation] = {
 
 
 @dataclass(frozen=True)
-class ArithmeticTask(Task):
+class ArithmeticTask(IntegersInBase, Task):
     """One operation on integers in `base`; operands in min_int..max_int (residues 0..modulus-1 for the
     modular operations, denominators at least 1)."""
 
@@ -123,18 +123,6 @@ class ArithmeticTask(Task):
     def spec(self) -> Operation:
         """The record of this task's operation."""
         return OPERATIONS[self.operation]
-
-    @functools.cached_property
-    def codec(self) -> IntegerCodec:
-        return IntegerCodec(self.base)
-
-    @functools.cached_property
-    def vocabulary(self) -> Vocabulary:  # type: ignore[override]
-        return Vocabulary(self.codec.tokens)
-
-    @functools.cached_property
-    def offset(self) -> int:
-        return self.vocabulary.ids(["+"])[0]
 
     @functools.cached_property
     def largest_operand(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import fields
@@ -9,7 +10,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from lit_math.encoding import Vocabulary
+from lit_math.encoding import IntegerCodec, Vocabulary
 from lit_math.errors import ConfigError
 
 Problems = dict[str, np.ndarray]
@@ -95,6 +96,23 @@ class Task(ABC):
     @abstractmethod
     def render(self, problems: Problems, hypotheses: np.ndarray) -> list[str]:
         """A human reading of each hypothesis (its value, or why it is malformed)."""
+
+
+class IntegersInBase:
+    """What a task whose tokens are integers written in its `base` knob derives from it: the codec, the
+    vocabulary, and `offset`, the id of `+` (integer ids are the codec's local indices plus it)."""
+
+    @functools.cached_property
+    def codec(self) -> IntegerCodec:
+        return IntegerCodec(self.base)  # type: ignore[attr-defined]
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary(self.codec.tokens)
+
+    @functools.cached_property
+    def offset(self) -> int:
+        return self.vocabulary.id("+")
 
 
 @runtime_checkable

@@ -14,10 +14,10 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from lit_math.encoding import IntegerCodec, Vocabulary
+from lit_math.encoding import Vocabulary
 from lit_math.encoding.sequences import unpack_integers
 from lit_math.errors import ConfigError, ascii_int, check_choice, check_int, shown
-from lit_math.tasks.base import Problems, Task
+from lit_math.tasks.base import IntegersInBase, Problems, Task
 
 OperandLaw = Literal["uniform", "loguniform"]
 OutcomeLaw = Literal["natural", "inverse", "inverse_sqrt", "inverse_1_5", "uniform"]
@@ -39,7 +39,7 @@ def _first_accepted(candidates: np.ndarray, accepted: np.ndarray) -> tuple[np.nd
 
 
 @dataclass(frozen=True)
-class GCDTask(Task):
+class GCDTask(IntegersInBase, Task):
     """GCD of two integers in 1..max_int, written in `base`."""
 
     family: ClassVar[str] = "gcd"
@@ -69,20 +69,8 @@ class GCDTask(Task):
             raise ConfigError(f"mixture is a share of examples, in 0..1; got {self.mixture!r}")
 
     @functools.cached_property
-    def codec(self) -> IntegerCodec:
-        return IntegerCodec(self.base)
-
-    @functools.cached_property
     def digits(self) -> int:
         return self.codec.n_digits(self.max_int)
-
-    @functools.cached_property
-    def vocabulary(self) -> Vocabulary:  # type: ignore[override]
-        return Vocabulary(self.codec.tokens)
-
-    @functools.cached_property
-    def offset(self) -> int:
-        return self.vocabulary.id("+")
 
     @property
     def max_source_len(self) -> int:  # type: ignore[override]

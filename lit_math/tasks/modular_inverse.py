@@ -14,10 +14,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from lit_math.encoding import IntegerCodec, Vocabulary
+from lit_math.encoding import Vocabulary
 from lit_math.encoding.sequences import unpack_integers
 from lit_math.errors import ConfigError, ascii_int, check_int, shown
-from lit_math.tasks.base import Problems, Task
+from lit_math.tasks.base import IntegersInBase, Problems, Task
 
 MAX_MODULUS = 2**31 - 1
 """Products a x of two residues must fit in int64."""
@@ -41,7 +41,7 @@ def inverses(a: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class ModularInverseTask(Task):
+class ModularInverseTask(IntegersInBase, Task):
     """Inverse of a residue modulo m, with m uniform in min_modulus..max_modulus (one modulus when equal)."""
 
     family: ClassVar[str] = "modular_inverse"
@@ -62,16 +62,8 @@ class ModularInverseTask(Task):
         check_int(f"min_modulus (at most max_modulus={self.max_modulus})", self.min_modulus, 2, self.max_modulus)
 
     @functools.cached_property
-    def codec(self) -> IntegerCodec:
-        return IntegerCodec(self.base)
-
-    @functools.cached_property
     def digits(self) -> int:
         return self.codec.n_digits(self.max_modulus)
-
-    @functools.cached_property
-    def vocabulary(self) -> Vocabulary:  # type: ignore[override]
-        return Vocabulary(self.codec.tokens)
 
     @property
     def max_source_len(self) -> int:  # type: ignore[override]
@@ -109,13 +101,13 @@ class ModularInverseTask(Task):
 
     def encode(self, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
         a, m = problems["a"], problems["m"]
-        table = self.codec.digit_table(np.stack([a, m, inverses(a, m)[0]]), self.digits, self.vocabulary.id("+"))
+        table = self.codec.digit_table(np.stack([a, m, inverses(a, m)[0]]), self.digits, self.offset)
         eos, pad = Vocabulary.eos_id, Vocabulary.pad_id
         return table.rows([0, 1], end=eos, pad=pad)[0], table.rows([2], end=eos, pad=pad, begin=Vocabulary.bos_id)[0]
 
     def decode(self, hypotheses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The integer each hypothesis reads as, and whether it is well formed."""
-        return unpack_integers(hypotheses, self.vocabulary.id("+"), self.codec)
+        return unpack_integers(hypotheses, self.offset, self.codec)
 
     def judge(self, problems: Problems, hypotheses: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         x, valid = self.decode(hypotheses)
