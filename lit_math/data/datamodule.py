@@ -266,8 +266,7 @@ def declare_knobs(cls: type[StreamingDataModule]) -> None:
         for name in own:
             if typing.get_origin(hints[name]) is not ClassVar and name not in entries:
                 entries[name] = (hints[name], klass.__dict__[name], docs.get(name, ""))
-    stream = {name: value for name, value in cls.stream_defaults.items()}
-    take_fields(StreamKnobs, stream)
+    take_fields(StreamKnobs, cls.stream_defaults)
     for name in cls.without:
         entries.pop(name)
     cls.__annotations__ = {name: _offered(kind) for name, (kind, _, _) in entries.items()}
