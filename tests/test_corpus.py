@@ -103,7 +103,7 @@ def test_unfinished_corpora_and_bad_lines_are_named(corpus, tmp_path):
     shard_path(broken, 4).write_text("add x x\tmul 2 x\nadd x blah\tx\n")
     with pytest.raises(ConfigError, match=r"shard-00004.txt:2: unknown token 'blah'"):
         Corpus(broken, data.task, held_out)
-    with pytest.raises(ConfigError, match="is not a corpus"):
+    with pytest.raises(ConfigError, match=r"is neither a lit-math corpus \(no manifest.json\) nor a folder of"):
         Corpus(tmp_path, data.task, held_out)
 
 

@@ -13,6 +13,7 @@ text appears only complete, by an atomic rename), so an interrupted job resumes 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import multiprocessing
@@ -25,7 +26,9 @@ import numpy as np
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
+from lit_math.data.published import PublishedLines, read_published
 from lit_math.data.stream import HeldOut, TrainingStream, repeats, to_batch
+from lit_math.encoding.sequences import take_rows
 from lit_math.errors import ConfigError, check_int
 from lit_math.shards import (
     FORMAT,
@@ -141,35 +144,38 @@ def same_distribution(written: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 
 class Corpus:
-    """A finished corpus as flat token-id arrays, without duplicate problems and without held-out ones."""
+    """A finished corpus as flat token-id arrays, without duplicate problems and without held-out ones: one
+    written by `lit-math generate` (a folder with a manifest), or one published by Lample & Charton (2020) (a
+    file or a folder of `.train` files, read by `lit_math.data.published`)."""
 
     def __init__(self, directory: str | Path, task: Task, held_out: HeldOut) -> None:
         self.directory = Path(directory)
-        manifest = read_manifest(self.directory)
-        if manifest is not None and not same_distribution(manifest["task"], task.config()):
-            raise ConfigError(
-                f"the corpus {self.directory} was written for task {manifest['task']}, not the data's task "
-                f"{task.config()}: train with the settings it was generated with (only time limits and a larger "
-                "max_len may differ)"
-            )
-        ids = {token: i for i, token in enumerate(task.vocabulary.tokens)}
-        problems, solutions = [], []
-        for where, problem, solution in read_pairs(self.directory):
-            try:
-                problems.append(np.array([ids[t] for t in problem], dtype=IDS))
-                solutions.append(np.array([ids[t] for t in solution], dtype=IDS))
-            except KeyError as error:
-                raise ConfigError(f"{where}: unknown token {error}") from None
-        self.lines = len(problems)
-        keys = np.array([token_key(p) for p in problems], dtype=np.int64)
+        manifest = read_manifest(self.directory) if self.directory.is_dir() else None
+        self.published: PublishedLines | None = None
+        if manifest is None:
+            self.published = read_published(self.directory, task)
+            lines = self.published
+            problems, problem_offsets = lines.problems, lines.problem_offsets
+            solutions, solution_offsets = lines.solutions, lines.solution_offsets
+            self.stats: dict[str, Any] = {}
+        else:
+            if not same_distribution(manifest["task"], task.config()):
+                raise ConfigError(
+                    f"the corpus {self.directory} was written for task {manifest['task']}, not the data's task "
+                    f"{task.config()}: train with the settings it was generated with (only time limits and a "
+                    "larger max_len may differ)"
+                )
+            problems, problem_offsets, solutions, solution_offsets = _read_ours(self.directory, task)
+            self.stats = summary(self.directory)
+        self.lines = len(problem_offsets) - 1
+        keys = np.array([token_key(problems[a:b]) for a, b in itertools.pairwise(problem_offsets)], dtype=np.int64)
         first = ~repeats(keys)
         self.duplicates = int((~first).sum())
         held = held_out.contains(keys) & first
         self.held_out = int(held.sum())
-        kept = np.flatnonzero(first & ~held)  # in file order: the first occurrence of each problem
-        self.problems, self.problem_offsets = _flat([problems[i] for i in kept])
-        self.solutions, self.solution_offsets = _flat([solutions[i] for i in kept])
-        self.stats = summary(self.directory)
+        kept = first & ~held  # in file order: the first occurrence of each problem
+        self.problems, self.problem_offsets = take_rows(problems, problem_offsets, kept)
+        self.solutions, self.solution_offsets = take_rows(solutions, solution_offsets, kept)
 
     def __len__(self) -> int:
         return len(self.problem_offsets) - 1
@@ -181,12 +187,26 @@ class Corpus:
         return [p[po[i] : po[i + 1]] for i in index], [s[so[i] : so[i + 1]] for i in index]
 
     def describe(self) -> str:
-        counts = {k: v for k, v in self.stats.items() if k not in ("shards", "of", "examples", "seconds")}
-        rejected = {kind: int(count) for kind, count in counts.items() if count}
-        return (
-            f"corpus {self.directory}: {len(self)} examples ({self.lines} lines, {self.duplicates} duplicate and "
-            f"{self.held_out} held-out problems removed); generation rejected {rejected}"
-        )
+        removed = f"{self.duplicates} duplicate and {self.held_out} held-out problems removed"
+        if self.published is not None:
+            origin = f"read from {self.published.lines} published lines, {self.published.describe()}"
+        else:
+            counts = {k: v for k, v in self.stats.items() if k not in ("shards", "of", "examples", "seconds")}
+            origin = f"generation rejected { {kind: int(count) for kind, count in counts.items() if count} }"
+        return f"corpus {self.directory}: {len(self)} examples ({self.lines} lines, {removed}); {origin}"
+
+
+def _read_ours(directory: Path, task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lines of a corpus written by `lit-math generate`, as flat id arrays with offsets."""
+    ids = {token: i for i, token in enumerate(task.vocabulary.tokens)}
+    problems, solutions = [], []
+    for where, problem, solution in read_pairs(directory):
+        try:
+            problems.append(np.array([ids[t] for t in problem], dtype=IDS))
+            solutions.append(np.array([ids[t] for t in solution], dtype=IDS))
+        except KeyError as error:
+            raise ConfigError(f"{where}: unknown token {error}") from None
+    return (*_flat(problems), *_flat(solutions))
 
 
 def _flat(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,10 @@ dataloader workers or streamed once from a corpus written by `lit-math generate`
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
+import numpy as np
 import sympy
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torchdata.stateful_dataloader import StatefulDataLoader
@@ -10,13 +14,15 @@ from torchdata.stateful_dataloader import StatefulDataLoader
 from lit_math.data.corpus import Corpus, CorpusStream
 from lit_math.data.datamodule import StreamingDataModule
 from lit_math.data.eval_cache import cached_problems
+from lit_math.data.published import read_published
 from lit_math.data.stream import StreamSampler
 from lit_math.errors import ConfigError, check_int
 from lit_math.shards import corpus_identity
 from lit_math.tasks import Problems
+from lit_math.tasks.base import padded_rows
 from lit_math.tasks.integration import IntegrationTask
 from lit_math.tasks.ode import ODETask
-from lit_math.tasks.symbolic import GENERATION_VERSION
+from lit_math.tasks.symbolic import GENERATION_VERSION, IDS, REJECTIONS
 
 
 class SymbolicDataModule(StreamingDataModule):
@@ -24,19 +30,33 @@ class SymbolicDataModule(StreamingDataModule):
 
     stream_defaults = {"epoch_size": 50_000, "batch_size": 32}  # noqa: RUF012 (read only)
     source: str | None = None
-    """A corpus written by ``lit-math generate``, streamed once instead of generating on the fly."""
+    """A corpus streamed once instead of generating on the fly: a folder written by ``lit-math generate``, or
+    a file (or a folder of ``.train`` files) published by Lample & Charton (2020), ``COUNT|PROBLEM<TAB>SOLUTION``."""
     eval_size: int = 500
-    """Problems of the ``valid`` evaluation set (drawn like training ones, never trained on)."""
+    """Problems of the ``valid`` evaluation set (drawn like training ones, never trained on), or the first
+    problems of each of ``eval_files``."""
+    eval_files: dict[str, str] | None = None
+    """Evaluation sets read from published files instead of drawn, by name, e.g. ``{valid: prim_fwd.valid,
+    test: prim_fwd.test}``; their problems are never trained on."""
 
     def check_knobs(self) -> None:
         super().check_knobs()
         if self.source is not None and self.train_size is not None:
             raise ConfigError(f"train_size draws a pool from the generator; source={self.source!r} is a corpus already")
         check_int("eval_size", self.eval_size, 1)
+        if self.eval_files is not None:
+            if not self.eval_files:
+                raise ConfigError("eval_files names at least one file, e.g. {valid: prim_fwd.valid}")
+            missing = {name: path for name, path in self.eval_files.items() if not Path(path).is_file()}
+            if missing:
+                raise ConfigError(f"eval_files: no such file {missing}")
         self.corpus: Corpus | None = None
 
     def build_eval_sets(self) -> dict[str, Problems]:
-        """``valid``: ``eval_size`` problems drawn like training ones (from ``eval_seed``), verified, cached."""
+        """``valid``: ``eval_size`` problems drawn like training ones (from ``eval_seed``), verified, cached;
+        or the first ``eval_size`` problems of each of ``eval_files``."""
+        if self.eval_files is not None:
+            return {name: self._read_eval_file(Path(path)) for name, path in self.eval_files.items()}
         known = self.task.config().get("known")  # IBP joins a corpus: the set depends on its contents
         identity = {
             "task": self.task.config(),
@@ -47,6 +67,18 @@ class SymbolicDataModule(StreamingDataModule):
             "known": corpus_identity(known) if known else None,
         }
         return {"valid": cached_problems(identity, lambda: self.task.sample(self.eval_rng("valid"), self.eval_size))}
+
+    def _read_eval_file(self, path: Path) -> Problems:
+        read = read_published(path, self.task)
+        kept = min(self.eval_size, len(read.problem_offsets) - 1)
+        rank_zero_info(f"{path}: {kept} problems evaluated of {read.lines} lines; {read.describe()}")
+        problems = [read.problems[a:b] for a, b in itertools.pairwise(read.problem_offsets[: kept + 1])]
+        solutions = [read.solutions[a:b] for a, b in itertools.pairwise(read.solution_offsets[: kept + 1])]
+        return {
+            "problem": padded_rows(problems, self.task.max_len, IDS),
+            "solution": padded_rows(solutions, self.task.max_len, IDS),
+            "rejected": np.zeros((kept, len(REJECTIONS)), dtype=np.int32),
+        }
 
     def prepare_data(self) -> None:
         """Draws (and caches) the evaluation set once per node before the ranks start: generation depends on

@@ -1,4 +1,4 @@
-"""Reading generated id matrices back into values, a whole batch at once."""
+"""Reading generated id matrices back into values, a whole batch at once; rows of ragged id arrays kept flat."""
 
 from __future__ import annotations
 
@@ -49,3 +49,12 @@ def unpack_integer_rows(ids: np.ndarray, offset: int, codec: IntegerCodec, count
         values[:, j], ok = codec.decode_batch(piece, pieces)
         valid &= ok
     return np.where(valid[:, None], values, 0), valid
+
+
+def take_rows(ids: np.ndarray, offsets: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows `keep` (a mask) of flat `ids` whose row i is `ids[offsets[i]:offsets[i + 1]]`, flat again,
+    with their offsets: millions of short rows cost two arrays, not millions of objects."""
+    lengths = np.diff(offsets)
+    new_offsets = np.zeros(int(np.count_nonzero(keep)) + 1, dtype=np.int64)
+    np.cumsum(lengths[keep], out=new_offsets[1:])
+    return ids[np.repeat(keep, lengths)], new_offsets
