@@ -112,6 +112,8 @@ class PrefixTranslator:
         self.is_zero[self.code["0"]] = True
         self.is_minus = np.zeros(len(words) + 1, dtype=bool)
         self.is_minus[self.code["INT-"]] = True
+        self.rewrite = np.zeros(len(words) + 1, dtype=bool)
+        self.rewrite[[self.code[w] for w in REWRITTEN]] = True
         self.coefficient = np.full(len(words) + 1, -1, dtype=np.int64)
         self.coefficient[[self.code[a] for a in COEFFICIENTS]] = np.arange(len(COEFFICIENTS))
         self.sides = [self._table(side, ours) for side in (problem, solution)]
@@ -136,17 +138,13 @@ class PrefixTranslator:
     # --- lines ---------------------------------------------------------------------------------------
     def translate(self, lines: Sequence[tuple[str, str]]) -> Translated:
         """Read (problem text, solution text) pairs in their notation."""
-        problems, solutions = [], []
-        headless = np.zeros(len(lines), dtype=bool)
-        n_head = len(self.head)
-        for i, (problem, solution) in enumerate(lines):
-            p, s = problem.split(), solution.split()
-            if p[:n_head] != self.head:
-                headless[i] = True
-            else:
-                p = p[n_head:]
-            problems.append(rewritten(p) if not REWRITTEN.isdisjoint(p) else p)
-            solutions.append(rewritten(s) if not REWRITTEN.isdisjoint(s) else s)
+        problems, solutions = zip(*lines, strict=True) if lines else ((), ())
+        head = " ".join(self.head)
+        if head:
+            headless = np.fromiter((not p.startswith(head + " ") for p in problems), dtype=bool, count=len(lines))
+            problems = [p[len(head) + 1 :] for p in problems]
+        else:
+            headless = np.zeros(len(lines), dtype=bool)
         p_reason, p_ids, p_off = self._read_side(problems, self.sides[0])
         s_reason, s_ids, s_off = self._read_side(solutions, self.sides[1])
         p_reason[headless] = MALFORMED
@@ -156,17 +154,32 @@ class PrefixTranslator:
         solution_ids, solution_offsets = take_rows(s_ids.astype(np.int16), s_off, keep)
         return Translated(problem_ids, problem_offsets, solution_ids, solution_offsets, reasons)
 
+    def _codes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The word codes of all lines (flat), their lengths and offsets; the lines holding an operator of
+        REWRITTEN (found by code, so that no line is looked at twice) are rewritten first."""
+        words, lengths = split_lines(texts)
+        n = len(texts)
+        codes = np.fromiter(map(self.code.get, words, repeat(self.not_a_word)), dtype=np.int64, count=len(words))
+        starts = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        redo = np.unique(np.repeat(np.arange(n), lengths)[self.rewrite[codes]])
+        if len(redo):
+            pieces, previous = [], 0
+            for i in redo.tolist():
+                line = rewritten(words[starts[i] : starts[i + 1]])
+                pieces += [codes[previous : starts[i]], np.array([self.code.get(w, self.not_a_word) for w in line])]
+                previous, lengths[i] = starts[i + 1], len(line)
+            codes = np.concatenate([*pieces, codes[previous:]])
+            np.cumsum(lengths, out=starts[1:])
+        return codes, lengths, starts
+
     def _read_side(
-        self, sides: list[list[str]], table: tuple[np.ndarray, np.ndarray, np.ndarray]
+        self, texts: Sequence[str], table: tuple[np.ndarray, np.ndarray, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per line its reason or KEPT, and all lines' ids (flat, with offsets)."""
         kind_of, ids_of, constants = table
-        n = len(sides)
-        lengths = np.fromiter(map(len, sides), dtype=np.int64, count=n)
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        words = chain.from_iterable(sides)
-        codes = np.fromiter(map(self.code.get, words, repeat(self.not_a_word)), dtype=np.int64, count=offsets[-1])
+        n = len(texts)
+        codes, lengths, offsets = self._codes(texts)
         line = np.repeat(np.arange(n), lengths)
         kind = kind_of[codes]
         last = np.zeros(len(codes), dtype=bool)
@@ -216,6 +229,20 @@ class PrefixTranslator:
         reasons[per_line(kind == OPERATOR_UNKNOWN)] = UNKNOWN_OPERATOR
         reasons[per_line((kind == NOT_A_WORD) | bad_integer) | broken] = MALFORMED
         return reasons, ids, offsets
+
+
+def split_lines(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The words of all texts, in one list, and each text's count. Their writer separates words by one space,
+    so one `split` of the joined texts and a count of spaces per text do it in C; texts spaced otherwise (two
+    spaces, an edge space, an empty text, any other white space, which is never printable) are split one by one."""
+    joined = " ".join(texts)
+    if joined.isprintable() and "  " not in joined and joined[:1] != " " and joined[-1:] != " ":
+        words = joined.split()
+        lengths = np.fromiter(map(str.count, texts, repeat(" ")), dtype=np.int64, count=len(texts)) + 1
+        if len(words) == lengths.sum():
+            return words, lengths
+    split = [text.split() for text in texts]
+    return list(chain.from_iterable(split)), np.fromiter(map(len, split), dtype=np.int64, count=len(texts))
 
 
 def rewritten(tokens: list[str]) -> list[str]:
