@@ -268,3 +268,14 @@ def test_the_published_files_train_and_evaluate_through_the_cli(tmp_path, run_ma
     binary.write_bytes(b"\x80\x02\x00PK\x03\x04" * 100)
     code, err = run_main("fit", "--config", config, "--data.source", binary, "--trainer.default_root_dir", tmp_path)
     assert code == 2 and "model.pth:1: not UTF-8" in err and "neither format" in err and "Traceback" not in err
+
+
+def test_a_huge_line_is_skipped_in_bounded_pieces_and_counted(tmp_path):
+    path = tmp_path / "huge.train"
+    with path.open("wb") as out:
+        out.write(
+            b"1|sub Y' exp x\texp x\n2|sub Y' " + b"add x " * 1_000_000 + b"x\tx\n3|sub Y' sin x\tmul INT- 1 cos x\n"
+        )
+    read = read_published(path, IntegrationTask())
+    assert read.lines == 3 and len(read.problem_offsets) == 3
+    assert dict(read.rejected) == {"malformed": 1} and "longer than 100,000 bytes" in read.first["malformed"][2]
