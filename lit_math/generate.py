@@ -21,7 +21,7 @@ def _part(text: str) -> Part:
 
     try:
         return Part.parse(text)
-    except ConfigError as error:
+    except ConfigError as error:  # argparse names the option: "argument --part: '3/2' is not I/N ..."
         raise argparse.ArgumentTypeError(str(error)) from None
 
 

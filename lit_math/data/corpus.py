@@ -61,7 +61,7 @@ class Part:
         match = re.fullmatch(r"([0-9]{1,9})/([0-9]{1,9})", text)
         if not match or not 0 <= int(match[1]) < int(match[2]):
             raise ConfigError(
-                f"--part {shown(text)} is not I/N with 0 <= I < N: parts are numbered from 0, as "
+                f"{shown(text)} is not I/N with 0 <= I < N: parts are numbered from 0, as "
                 "$SLURM_ARRAY_TASK_ID (--part 0/4 .. --part 3/4 split a corpus in four)"
             )
         return cls(int(match[1]), int(match[2]))

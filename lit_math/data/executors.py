@@ -16,6 +16,7 @@ confines a crash to that item.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import pickle
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from lit_math.errors import ConfigError
+from lit_math.errors import ConfigError, shown
 
 CONNECT_TIMEOUT_S = 10.0
 """Default seconds to reach a Dask scheduler before giving up (`--connect-timeout`)."""
@@ -47,7 +48,16 @@ def _attempt(function: Callable[[Any, int], Any], job: Any, item: int) -> Outcom
     try:
         return Outcome(item, function(job, item), None)
     except Exception as error:
-        return Outcome(item, None, f"{type(error).__name__}: {error}")
+        return Outcome(item, None, _one_line(error))
+
+
+def _one_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {_first_line(error)}"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 class LocalExecutor:
@@ -104,17 +114,26 @@ class DaskExecutor:
 
         if self.address is None:
             self.cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,  # not its notes on workers slow to stop, at the end
             )
             self.client = Client(self.cluster)
             return self
         try:
             self.client = Client(self.address, timeout=self.connect_timeout)
-        except (OSError, TimeoutError, ValueError, TypeError) as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        except (ValueError, TypeError) as error:
             raise ConfigError(
-                f"--address {self.address}: no Dask scheduler answered within {self.connect_timeout:g} s ({reason}); "
-                "give the address `dask scheduler` prints (tcp://HOST:8786), or a longer --connect-timeout"
+                f"--address {shown(self.address)} is not a scheduler's address ({_first_line(error)}): give "
+                "tcp://HOST:PORT, as `dask scheduler` prints it"
+            ) from None
+        except (OSError, TimeoutError) as error:
+            raise ConfigError(
+                f"--address {self.address}: no Dask scheduler answered within {self.connect_timeout:g} s "
+                f"({_first_line(error)}); check the address `dask scheduler` printed, or give a longer "
+                "--connect-timeout"
             ) from None
         return self
 
@@ -132,11 +151,11 @@ class DaskExecutor:
         shared = self.client.scatter(job, broadcast=True)  # sent once to each worker, not once per item
         futures = self.client.map(_in_child, items, function=function, job=shared, pure=False)
         which = {future.key: item for future, item in zip(futures, items, strict=True)}
-        for future, result in as_completed(futures, with_results=True, raise_errors=False):
-            if isinstance(result, BaseException):
-                yield Outcome(which[future.key], None, f"{type(result).__name__}: {result}")
-            else:
-                yield result
+        for future in as_completed(futures):
+            if future.status == "finished":
+                yield future.result()
+            else:  # its worker died too often (KilledWorker), or the task could not even start
+                yield Outcome(which[future.key], None, _one_line(future.exception()))
 
 
 def _in_child(item: int, function: Callable[[Any, int], Any], job: Any) -> Outcome:
