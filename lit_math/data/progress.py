@@ -59,7 +59,7 @@ class Progress:
     def line(self) -> str:
         elapsed = max(self.clock() - self.started, 1e-9)
         rejected = ", ".join(f"{kind} {count:,}" for kind, count in sorted(self.rejected.items()) if count)
-        left = self.total - self.done
+        left = self.total - self.done - self.failed  # still to write in this run
         if not left:
             eta = "done"
         elif self.written:
