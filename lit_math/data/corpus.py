@@ -74,7 +74,13 @@ class Part:
 
     @property
     def lock(self) -> str:
+        """The name of the lock its job holds in the corpus folder."""
         return f".part-{self.index}-of-{self.count}.lock"
+
+    @classmethod
+    def of_lock(cls, name: str) -> Part | None:
+        match = re.fullmatch(r"\.part-([0-9]+)-of-([0-9]+)\.lock", name)
+        return cls(int(match[1]), int(match[2])) if match else None
 
 
 WHOLE = Part()
@@ -179,9 +185,9 @@ def generate(
 
 def _refuse_another_split(directory: Path, part: Part) -> None:
     """Jobs splitting one corpus in different numbers of parts would write some shards twice."""
-    for lock in directory.glob(".part-*-of-*.lock"):
-        if lock.name != part.lock and (holder := live_holder(lock)) is not None:
-            theirs = lock.name[len(".part-") : -len(".lock")].replace("-of-", "/")
+    for lock in directory.glob(".part-*.lock"):
+        theirs = Part.of_lock(lock.name)
+        if theirs is not None and theirs.count != part.count and (holder := live_holder(lock)) is not None:
             raise ConfigError(
                 f"part {theirs} of the corpus {directory} is being written by {holder}; it cannot be written as "
                 f"part {part} at the same time: give every job of one corpus the same N in --part I/N"
