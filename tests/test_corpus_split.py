@@ -132,7 +132,7 @@ def test_a_corpus_is_written_by_one_split_at_a_time(run_main, tmp_path):
 def scheduler():
     """A local cluster of two single-threaded worker processes, as `dask scheduler` + 2 `dask worker`s."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+        n_workers=2, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
     ) as cluster:
         yield cluster.scheduler_address
 

@@ -162,7 +162,8 @@ def generate(
             _refuse_another_split(directory, part)
             shards = _agree_on_manifest(data, n, directory, shard_size)
             todo = shards_left(directory, shards, part)
-            job = ShardJob(data.task.config(), data.seed, shard_size, data.held_out, directory)
+            # absolute: a cluster's workers run elsewhere (the folder must have the same path on every node)
+            job = ShardJob(data.task.config(), data.seed, shard_size, data.held_out, directory.resolve())
             label = f"{directory}" + (f" part {part}" if part.count > 1 else "")
             owned = sum(part.owns(i) for i in range(shards))
             report = Progress(label, owned, owned - len(todo)) if progress else None

@@ -117,7 +117,7 @@ class DaskExecutor:
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: 8787 may be another cluster's
                 silence_logs=logging.ERROR,  # not its notes on workers slow to stop, at the end
             )
             self.client = Client(self.cluster)
