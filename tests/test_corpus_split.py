@@ -14,10 +14,11 @@ import time
 import distributed
 import pytest
 
+from lit_math.data import IntegrationDataModule
 from lit_math.data.corpus import Part, generate
-from lit_math.data.executors import MISSING_DASK
+from lit_math.data.executors import MISSING_DASK, DaskExecutor
 from lit_math.locks import is_lock
-from lit_math.shards import read_manifest
+from lit_math.shards import read_manifest, shard_path
 
 from .helpers import tiny_data
 
@@ -149,6 +150,14 @@ def test_dask_writes_the_same_shards_and_a_rerun_writes_those_that_failed(schedu
     assert code == 0, err
     assert texts(tmp_path / "c") == {name: text for name, text in texts(whole).items() if name < "shard-00003"}
     assert [path.name for path in (tmp_path / "c").iterdir() if path.name.startswith(".")] == []  # no partial file
+
+
+def test_dask_writes_symbolic_shards_whose_time_limits_need_a_main_thread(scheduler, tmp_path):
+    """In a Dask worker's thread, every sympy time limit would fail (SIGALRM needs a main thread): a child does it."""
+    data = IntegrationDataModule(mode="bwd", max_ops=3, max_len=48, eval_size=16, batch_size=10, seed=2)
+    summary = generate(data, 5, tmp_path / "bwd", shard_size=5, progress=False, executor=DaskExecutor(scheduler))
+    assert summary["examples"] == 5 and summary["error"] < 100
+    assert len(shard_path(tmp_path / "bwd", 0).read_text().splitlines()) == 5
 
 
 def test_dask_without_an_address_starts_a_local_cluster_and_splits_in_parts(whole, run_main, tmp_path):
