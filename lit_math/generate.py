@@ -65,7 +65,9 @@ def main(argv: Sequence[str]) -> int:
     from lit_math.data.config import load_data_config
     from lit_math.data.corpus import WHOLE, ShardsFailed, generate
     from lit_math.data.executors import DaskExecutor, LocalExecutor
+    from lit_math.process import SIGTERM, Terminated, stop_at_once_on_sigterm
 
+    stop_at_once_on_sigterm()  # a cancelled job (scancel, a time limit) lets go of its part on the way out
     try:
         if args.address is not None and args.executor != "dask":
             raise ConfigError(f"--address {args.address} is a Dask scheduler's: give it with --executor dask")
@@ -82,5 +84,8 @@ def main(argv: Sequence[str]) -> int:
     except ShardsFailed as error:
         print(f"lit-math generate: {error}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("lit-math generate: stopped by SIGTERM; run the same command again to finish", file=sys.stderr)
+        return 128 + SIGTERM
     print(json.dumps(summary))
     return 0

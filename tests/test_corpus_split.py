@@ -128,6 +128,28 @@ def test_a_corpus_is_written_by_one_split_at_a_time(run_main, tmp_path):
         assert os.listdir(out) == [".part-2-of-3.lock"]
 
 
+def test_a_job_stopped_by_sigterm_lets_go_of_its_part(tmp_path):
+    """What a scheduler does to a job at its time limit or on `scancel`: the next job need not wait for the
+    lock to go stale."""
+    job = subprocess.Popen(
+        [sys.executable, "-m", "lit_math.cli", *map(str, command(tmp_path, 10**7, "--part", "0/2"))],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 600  # a bound for a very busy machine: only the outcome is asserted
+        while not (tmp_path / "c" / "shard-00000.txt").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "c" / ".part-0-of-2.lock").exists()
+        job.terminate()
+        assert job.wait(timeout=600) == 143
+    finally:
+        job.kill()
+    assert "stopped by SIGTERM; run the same command again to finish" in job.stderr.read()
+    assert not [path.name for path in (tmp_path / "c").iterdir() if path.name.startswith(".")]
+
+
 # --- Dask ------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def scheduler():
