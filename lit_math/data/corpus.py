@@ -56,14 +56,16 @@ class Part:
     index: int = 0
     count: int = 1
 
+    def __post_init__(self) -> None:
+        if not (isinstance(self.index, int) and isinstance(self.count, int) and 0 <= self.index < self.count):
+            raise _not_a_part(f"{self.index}/{self.count}")
+
     @classmethod
     def parse(cls, text: str) -> Part:
+        """`I/N` as typed (ASCII digits)."""
         match = re.fullmatch(r"([0-9]{1,9})/([0-9]{1,9})", text)
-        if not match or not 0 <= int(match[1]) < int(match[2]):
-            raise ConfigError(
-                f"{shown(text)} is not I/N with 0 <= I < N: parts are numbered from 0, as "
-                "$SLURM_ARRAY_TASK_ID (--part 0/4 .. --part 3/4 split a corpus in four)"
-            )
+        if not match:
+            raise _not_a_part(text)
         return cls(int(match[1]), int(match[2]))
 
     def __str__(self) -> str:
@@ -81,6 +83,13 @@ class Part:
     def of_lock(cls, name: str) -> Part | None:
         match = re.fullmatch(r"\.part-([0-9]+)-of-([0-9]+)\.lock", name)
         return cls(int(match[1]), int(match[2])) if match else None
+
+
+def _not_a_part(text: str) -> ConfigError:
+    return ConfigError(
+        f"{shown(text)} is not I/N with 0 <= I < N: parts are numbered from 0, as $SLURM_ARRAY_TASK_ID "
+        "(--part 0/4 .. --part 3/4 split a corpus in four)"
+    )
 
 
 WHOLE = Part()
