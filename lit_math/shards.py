@@ -33,8 +33,12 @@ def write_atomically(path: Path, text: str) -> None:
     """Write `text` under a name of this process's own, then rename: readers and other jobs writing the same
     corpus see the whole file or none of it."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    partial.write_text(text)
-    os.replace(partial, path)
+    try:
+        partial.write_text(text)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a failed write leaves nothing behind
+        raise
 
 
 def summary(directory: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import multiprocessing
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +24,14 @@ from typing import Any
 
 import numpy as np
 from torch.utils.data import Dataset
-from tqdm import tqdm
 
+from lit_math.data.executors import DaskExecutor, LocalExecutor
+from lit_math.data.progress import Progress
 from lit_math.data.published import PublishedLines, read_published
 from lit_math.data.stream import HeldOut, TrainingStream, repeats, to_batch
 from lit_math.encoding.sequences import take_rows
-from lit_math.errors import ConfigError, check_int
+from lit_math.errors import ConfigError, check_int, shown
+from lit_math.locks import FileLock, is_lock, live_holder
 from lit_math.shards import (
     FORMAT,
     MANIFEST,
@@ -48,8 +50,65 @@ CORPUS_EPOCH = 2**32 - 1
 
 
 # --- writing -----------------------------------------------------------------------------------------
-@dataclass
-class _ShardJob:
+@dataclass(frozen=True)
+class Part:
+    """Part `index` of `count` (0-based, as SLURM's $SLURM_ARRAY_TASK_ID): the shards k with k % count == index.
+
+    Jobs given the parts 0..count-1 of one corpus write disjoint shards, and together all of them."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.index, int) and isinstance(self.count, int) and 0 <= self.index < self.count):
+            raise _not_a_part(f"{self.index}/{self.count}")
+
+    @classmethod
+    def parse(cls, text: str) -> Part:
+        """`I/N` as typed (ASCII digits)."""
+        match = re.fullmatch(r"([0-9]{1,9})/([0-9]{1,9})", text)
+        if not match:
+            raise _not_a_part(text)
+        return cls(int(match[1]), int(match[2]))
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def owns(self, shard: int) -> bool:
+        return shard % self.count == self.index
+
+    @property
+    def lock(self) -> str:
+        """The name of the lock its job holds in the corpus folder."""
+        return f".part-{self.index}-of-{self.count}.lock"
+
+    @classmethod
+    def of_lock(cls, name: str) -> Part | None:
+        match = re.fullmatch(r"\.part-([0-9]+)-of-([0-9]+)\.lock", name)
+        return cls(int(match[1]), int(match[2])) if match else None
+
+
+def _not_a_part(text: str) -> ConfigError:
+    return ConfigError(
+        f"{shown(text)} is not I/N with 0 <= I < N: parts are numbered from 0, as $SLURM_ARRAY_TASK_ID "
+        "(--part 0/4 .. --part 3/4 split a corpus in four)"
+    )
+
+
+WHOLE = Part()
+MANIFEST_LOCK = ".manifest.lock"
+MANIFEST_WAIT_S = 60.0
+"""Seconds a job waits for another one to finish updating the manifest (which takes milliseconds)."""
+
+
+class ShardsFailed(RuntimeError):
+    """Some shards of a run could not be written; the others were, and a rerun writes the missing ones."""
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """All a process needs to write any shard of a corpus (sent once to each process that writes shards)."""
+
     task_config: dict[str, Any]
     seed: int
     shard_size: int
@@ -57,17 +116,10 @@ class _ShardJob:
     directory: Path
 
 
-_job: _ShardJob | None = None
+def write_shard(job: ShardJob, index: int) -> dict[str, int]:
+    """Generate shard `index` and publish it atomically; returns its statistics (examples, seconds, rejections).
 
-
-def _start_worker(job: _ShardJob) -> None:
-    global _job
-    _job = job
-
-
-def _write_shard(index: int) -> dict[str, int]:
-    """Generate shard `index` and publish it atomically; returns its rejection counts."""
-    job = _job
+    The one way a shard is written, whatever runs it: its content depends only on the job and the index."""
     task = build_task(job.task_config)
     stream = TrainingStream(task, job.shard_size, job.seed, job.held_out)
     started = time.perf_counter()
@@ -84,54 +136,98 @@ def _write_shard(index: int) -> dict[str, int]:
     return stats
 
 
+def shards_left(directory: Path, shards: int, part: Part = WHOLE) -> list[int]:
+    """The shards of `part` not yet written, among the corpus's first `shards`."""
+    return [i for i in range(shards) if part.owns(i) and not shard_path(directory, i).is_file()]
+
+
 def generate(
-    data: Any, n: int, directory: Path, workers: int = 1, shard_size: int = 1000, progress: bool = True
+    data: Any,
+    n: int,
+    directory: Path,
+    workers: int = 1,
+    shard_size: int = 1000,
+    progress: bool = True,
+    part: Part = WHOLE,
+    executor: LocalExecutor | DaskExecutor | None = None,
 ) -> dict[str, Any]:
     """Write (or finish) a corpus of `n` training examples of `data`'s task (any family), never a held-out one.
 
     `n` is rounded up to whole shards. Rerunning with the same data settings continues where it stopped; a
     larger `n` adds shards, a smaller one finishes what the folder already holds; other settings in the same
     directory are refused. Problems drawn in two shards are both written; reading removes the repeats.
+    Only the shards of `part` are written, by `executor` (default: `workers` processes here); a part is
+    written by one job at a time (a second one is refused), and so is a corpus by one split at a time.
+    Raises ShardsFailed when some shards could not be written (the others are).
     """
     check_int("n", n, 1)
     check_int("workers", workers, 1)
     check_int("shard_size", shard_size, 1)
     if directory.exists() and not directory.is_dir():
         raise ConfigError(f"--out {directory} is a file: give a new folder, or a corpus folder to continue")
-    if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
-        raise ConfigError(f"--out {directory} holds other files and no {MANIFEST}: give a new or a corpus folder")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"--out {directory}: cannot make the folder: {error.strerror}") from None
-    spec = data.state_dict()
-    manifest = {"format": FORMAT, "data": spec, "task": data.task.config(), "shard_size": shard_size}
-    existing = read_manifest(directory)
-    if existing is not None:
-        mine = {k: manifest[k] for k in ("data", "task", "shard_size")}
-        theirs = {k: existing.get(k) for k in mine}
-        if json.loads(json.dumps(mine)) != theirs:
-            raise ConfigError(
-                f"{directory} holds a corpus of other settings ({theirs}); give another --out, or the same settings"
-            )
-    shards = max(math.ceil(n / shard_size), existing.get("shards", 0) if existing else 0)  # never fewer
-    manifest["shards"] = shards
-    write_atomically(directory / MANIFEST, json.dumps(manifest, indent=1))
-    todo = [i for i in range(shards) if not shard_path(directory, i).is_file()]
-    held_out = data.held_out
-    job = _ShardJob(data.task.config(), data.seed, shard_size, held_out, directory)
-    bar = tqdm(total=shards, initial=shards - len(todo), unit="shard", disable=not progress, desc=str(directory))
-    if workers == 1 or len(todo) <= 1:
-        _start_worker(job)
-        for index in todo:
-            _write_shard(index)
-            bar.update()
-    else:
-        with multiprocessing.get_context("fork").Pool(workers, _start_worker, (job,)) as pool:
-            for _ in pool.imap_unordered(_write_shard, todo):
-                bar.update()
-    bar.close()
+    with executor or LocalExecutor(workers) as runner:  # a cluster is reached before anything is written
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"--out {directory}: cannot make the folder: {error.strerror}") from None
+        with FileLock(directory / part.lock, f"part {part} of the corpus {directory}"):
+            _refuse_another_split(directory, part)
+            shards = _agree_on_manifest(data, n, directory, shard_size)
+            todo = shards_left(directory, shards, part)
+            # absolute: a cluster's workers run elsewhere (the folder must have the same path on every node)
+            job = ShardJob(data.task.config(), data.seed, shard_size, data.held_out, directory.resolve())
+            label = f"{directory}" + (f" part {part}" if part.count > 1 else "")
+            owned = sum(part.owns(i) for i in range(shards))
+            report = Progress(label, owned, owned - len(todo)) if progress else None
+            failures = []
+            for outcome in runner.run(write_shard, job, todo):
+                if outcome.error is not None:
+                    failures.append(outcome)
+                if report is not None:
+                    report.update(outcome.value)
+            if report is not None:
+                report.close()
+    if failures:
+        first = min(failures, key=lambda outcome: outcome.item)
+        raise ShardsFailed(
+            f"{len(failures)} of the {len(todo)} shards of this run failed (first: {shard_path(directory, first.item)}"
+            f": {first.error}); the others are written: run the same command again to write the missing ones"
+        )
     return summary(directory)
+
+
+def _refuse_another_split(directory: Path, part: Part) -> None:
+    """Jobs splitting one corpus in different numbers of parts would write some shards twice."""
+    for lock in directory.glob(".part-*.lock"):
+        theirs = Part.of_lock(lock.name)
+        if theirs is not None and theirs.count != part.count and (holder := live_holder(lock)) is not None:
+            raise ConfigError(
+                f"part {theirs} of the corpus {directory} is being written by {holder}; it cannot be written as "
+                f"part {part} at the same time: give every job of one corpus the same N in --part I/N"
+            )
+
+
+def _agree_on_manifest(data: Any, n: int, directory: Path, shard_size: int) -> int:
+    """Check the folder holds this corpus (or nothing yet), record the shard count, and return it.
+
+    Under a lock: jobs starting together read, check and write the manifest one at a time, so the count is
+    the largest any of them asked for and no two settings ever share a folder."""
+    with FileLock(directory / MANIFEST_LOCK, f"the manifest of {directory}", wait=MANIFEST_WAIT_S):
+        existing = read_manifest(directory)
+        if existing is None and any(not is_lock(path.name) for path in directory.iterdir()):
+            raise ConfigError(f"--out {directory} holds other files and no {MANIFEST}: give a new or a corpus folder")
+        manifest = {"format": FORMAT, "data": data.state_dict(), "task": data.task.config(), "shard_size": shard_size}
+        if existing is not None:
+            mine = {k: manifest[k] for k in ("data", "task", "shard_size")}
+            theirs = {k: existing.get(k) for k in mine}
+            if json.loads(json.dumps(mine)) != theirs:
+                raise ConfigError(
+                    f"{directory} holds a corpus of other settings ({theirs}); give another --out, or the same settings"
+                )
+        manifest["shards"] = max(math.ceil(n / shard_size), existing.get("shards", 0) if existing else 0)  # never fewer
+        if json.loads(json.dumps(manifest)) != existing:
+            write_atomically(directory / MANIFEST, json.dumps(manifest, indent=1))
+        return manifest["shards"]
 
 
 # --- reading -----------------------------------------------------------------------------------------
