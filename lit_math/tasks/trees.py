@@ -187,15 +187,15 @@ OPERATIONS = {"add": se.Add, "sub": lambda a, b: a - b, "mul": se.Mul, "div": la
 
 def apply_operator(name: str, *args: se.Basic) -> se.Basic:
     """The symengine expression of a generator operator (the codec's, plus pow2..pow5). symengine refuses some
-    functions of an infinity (sin(zoo)), which sympy leaves undefined: both are NaN here, which the codec rejects
-    as not encodable, as before."""
-    if name in OPERATIONS:
-        return OPERATIONS[name](*args)
-    if name.startswith("pow"):
-        return args[0] ** int(name[3:])
+    operations on infinities (sin(zoo), zoo * I), which sympy leaves undefined: both are NaN here, which the
+    codec rejects as not encodable, as before."""
     try:
+        if name in OPERATIONS:
+            return OPERATIONS[name](*args)
+        if name.startswith("pow"):
+            return args[0] ** int(name[3:])
         return FUNCTIONS[name](args[0])
-    except RuntimeError:  # "sin is not defined for infinite values"
+    except RuntimeError:  # "sin is not defined for infinite values", "Multiplication with Complex not implemented"
         return se.nan
 
 
