@@ -13,7 +13,7 @@ from lit_math.encoding.expressions import PrefixCodec
 from lit_math.tasks.integration import X, backward_pair, forward_pair, parts_pair
 from lit_math.tasks.ode import CONSTANTS, DERIVATIVES, ode_pair
 from lit_math.tasks.symbolic import Pair, Rejection
-from lit_math.tasks.trees import ExpressionSampler
+from lit_math.tasks.trees import ExpressionSampler, to_symengine
 from lit_math.tasks.verify import Verdict, check_antiderivative, check_ode_solution
 
 CODEC = PrefixCodec()
@@ -94,6 +94,9 @@ class Fixed:
 
     def sample(self, rng):
         return self.expr
+
+    def draw(self, rng):
+        return to_symengine(self.expr)
 
 
 def test_a_hard_integral_hits_the_time_limit_quickly():

@@ -1,5 +1,8 @@
 """Expressions as prefix (Polish) notation of their sympy tree; integers as a sign then decimal digits.
 
+`encode` also writes symengine trees (the generators' engine), whose nodes answer the same questions (is_Add,
+args...); symengine writes exp(u) as E**u, which is written `exp u` as sympy's.
+
 `x*cos(x) + 3` is `add mul x cos x + 3`. Sums and products with more than two terms become right-nested binary
 nodes, a rational is `div p q`, a square root `sqrt`. Decoding checks everything: a malformed sequence raises
 `DecodeError` (which scoring counts as wrong), never another exception.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import symengine as se
 import sympy as sp
 
 from lit_math.encoding.infix import InfixReader
@@ -46,7 +50,11 @@ UNARY = {
     "acosh": sp.acosh,
     "atanh": sp.atanh,
 }
-_FUNCTION_TOKENS = {sp.log: "ln", sp.Abs: "abs"}
+_FUNCTION_TOKENS = {"log": "ln", "Abs": "abs"}
+"""Tokens of the functions whose class (in sympy and symengine) has another name."""
+_CONSTANT_TOKENS = {"Pi": "pi", "Exp1": "E"}
+"""Tokens of the constants, by class name (the same in sympy and symengine, and no comparison across engines,
+which would convert)."""
 CONSTANTS = {"pi": sp.pi, "E": sp.E}
 TYPED_FUNCTIONS = {
     **UNARY,
@@ -83,14 +91,14 @@ class PrefixCodec:
         return InfixReader(variables, TYPED_FUNCTIONS, constants)
 
     # --- sympy -> tokens -------------------------------------------------------------------------------
-    def encode(self, expr: sp.Expr) -> list[str]:
-        if not isinstance(expr, sp.Basic):
-            raise EncodeError(f"the codec writes sympy expressions, not {type(expr).__name__}")
+    def encode(self, expr: sp.Expr | se.Basic) -> list[str]:
+        if not isinstance(expr, sp.Basic | se.Basic):
+            raise EncodeError(f"the codec writes sympy or symengine expressions, not {type(expr).__name__}")
         out: list[str] = []
         self._encode(expr, out)
         return out
 
-    def _encode(self, expr: sp.Basic, out: list[str]) -> None:
+    def _encode(self, expr: sp.Basic | se.Basic, out: list[str]) -> None:
         if expr.is_Integer:
             out += self.integers.encode(int(expr))
         elif expr.is_Rational:
@@ -100,8 +108,8 @@ class PrefixCodec:
             if expr.name not in self.symbols:
                 raise EncodeError(f"unknown variable {expr.name!r}; the codec knows {', '.join(self.symbols)}")
             out.append(expr.name)
-        elif expr in (sp.pi, sp.E):
-            out.append("pi" if expr is sp.pi else "E")
+        elif type(expr).__name__ in _CONSTANT_TOKENS:
+            out.append(_CONSTANT_TOKENS[type(expr).__name__])
         elif expr.is_Add or expr.is_Mul:
             for arg in expr.args[:-1]:  # a + b + c -> add a add b c
                 out.append("add" if expr.is_Add else "mul")
@@ -109,21 +117,29 @@ class PrefixCodec:
             self._encode(expr.args[-1], out)
         elif expr.is_Pow:
             base, exponent = expr.args
-            if exponent == sp.Rational(1, 2):
+            if exponent.is_Rational and exponent.p == 1 and exponent.q == 2:
                 out.append("sqrt")
                 self._encode(base, out)
+            elif type(base).__name__ == "Exp1":
+                out.append("exp")
+                self._encode(exponent, out)
             else:
                 out.append("pow")
                 self._encode(base, out)
                 self._encode(exponent, out)
         elif expr.is_Function and len(expr.args) == 1:
-            name = _FUNCTION_TOKENS.get(expr.func, expr.func.__name__)
+            name = _FUNCTION_TOKENS.get(type(expr).__name__, type(expr).__name__)
             if name not in UNARY:
-                raise EncodeError(f"function {expr.func.__name__} is not one the codec writes")
+                raise EncodeError(f"function {type(expr).__name__} is not one the codec writes")
             out.append(name)
             self._encode(expr.args[0], out)
         else:
             raise EncodeError(f"cannot write {expr!r} ({type(expr).__name__}) in prefix tokens")
+
+    def rebuilt(self, expr: sp.Expr | se.Basic) -> sp.Expr:
+        """The sympy expression that `expr`'s tokens decode to (`EncodeError` when it has none): a pair side
+        made by symengine, or rewritten, is stored as exactly what reading its tokens back gives."""
+        return self.decode(self.encode(expr))
 
     # --- tokens -> sympy -------------------------------------------------------------------------------
     def decode(self, tokens: Sequence[str]) -> sp.Expr:

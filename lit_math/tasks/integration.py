@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
+import symengine as se
 import sympy as sp
 
 from lit_math.encoding.expressions import EncodeError, PrefixCodec
@@ -29,6 +30,7 @@ from lit_math.tasks.trees import ExpressionSampler
 from lit_math.tasks.verify import Verdict, check_antiderivative
 
 X = sp.Symbol("x")
+SE_X = se.Symbol("x")
 
 INTEGRATE_SHARE = 1 / 3
 """Share of the pair's time limit that one sympy `integrate` gets (FWD, IBP: 1 s of the usual 3 s). On random
@@ -44,15 +46,30 @@ def integral(integrand: sp.Expr, seconds: float) -> sp.Expr | Rejection:
     return Rejection.UNEVALUATED if isinstance(F, sp.Basic) and F.has(sp.Integral) else F
 
 
+def derivative(F: se.Basic) -> se.Basic:
+    """dF/dx by symengine, except that acosh(u)' is u' / (sqrt(u - 1) sqrt(u + 1)), sympy's rule, where symengine
+    writes u' / sqrt(u**2 - 1), which is the opposite for u < -1 (there acosh is complex, its derivative real):
+    each outermost acosh(u) stands for a symbol a while the rest is differentiated, and adds dF/da times its
+    own derivative."""
+    arcs = {arc: se.Dummy("a") for arc in F.atoms(se.acosh)}
+    G = F.xreplace(arcs)
+    outermost = [(arc, a) for arc, a in arcs.items() if G.has(a)]
+    dG = G.diff(SE_X)
+    for arc, a in outermost:
+        u = arc.args[0]
+        dG += G.diff(a) * derivative(u) / (se.sqrt(u - 1) * se.sqrt(u + 1))
+    return dG.xreplace({a: arc for arc, a in outermost})
+
+
 def backward_pair(
     rng: np.random.Generator, sampler: ExpressionSampler, codec: PrefixCodec, max_len: int = 512, seconds: float = 1.0
 ) -> Pair | Rejection:
     """BWD: a random F, and f = F' simplified."""
 
     def make() -> tuple[sp.Expr, sp.Expr] | Rejection:
-        F = sampler.sample(rng)
+        F = sampler.draw(rng)
         rejected = _unusable(F, codec, max_len)
-        return rejected or _nontrivial(simplified(sp.diff(F, X), codec), F)
+        return rejected or _nontrivial(simplified(derivative(F), codec), codec.rebuilt(F))
 
     return timed_pair(make, codec, max_len, seconds)
 
@@ -63,10 +80,11 @@ def forward_pair(
     """FWD: a random f, and F = integrate(f), kept only when sympy finds a closed form in time."""
 
     def make() -> tuple[sp.Expr, sp.Expr] | Rejection:
-        f = sampler.sample(rng)
+        f = sampler.draw(rng)
         rejected = _unusable(f, codec, max_len)
         if rejected:
             return rejected
+        f = codec.rebuilt(f)
         F = integral(f, seconds * INTEGRATE_SHARE)
         return F if isinstance(F, Rejection) else _nontrivial(f, simplified(F, codec))
 
@@ -158,9 +176,9 @@ def joined_parts_pair(
     return timed_pair(make, codec, max_len, seconds)
 
 
-def _unusable(expr: sp.Expr, codec: PrefixCodec, max_len: int) -> Rejection | None:
+def _unusable(expr: se.Basic, codec: PrefixCodec, max_len: int) -> Rejection | None:
     """Why a side of the pair that is already final would be rejected (before the costly steps), or None."""
-    if not expr.has(X):
+    if not expr.has(SE_X):
         return Rejection.TRIVIAL
     length = tokens(codec, expr)
     return Rejection.NOT_ENCODABLE if length == float("inf") else Rejection.TOO_LONG if length > max_len else None

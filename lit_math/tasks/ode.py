@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import sympy as sp
 
-from lit_math.encoding.expressions import PrefixCodec
+from lit_math.encoding.expressions import EncodeError, PrefixCodec
 from lit_math.errors import check_int
 from lit_math.tasks.simplify import simplified
 from lit_math.tasks.symbolic import Pair, Rejection, SymbolicTask, timed_pair
@@ -67,6 +67,10 @@ def ode_pair(
         solution = sampler.sample(rng)
         if not solution.has(X) or not all(solution.has(c) for c in constants):
             return Rejection.TRIVIAL
+        try:
+            solution = codec.rebuilt(solution)  # the answer as its tokens read back
+        except EncodeError:
+            return Rejection.NOT_ENCODABLE
         relation = solution - Y  # = 0 along every solution
         for constant in reversed(constants):  # eliminate c2 (then c1) by solving and differentiating
             value = _solve_for(relation, constant, seconds * SOLVE_SHARE)
