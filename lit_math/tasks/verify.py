@@ -42,6 +42,8 @@ LOW_DIGITS, HIGH_DIGITS = 20, 45
 SHRINK = 1e-12
 """A residue vanishes at a point when its value at HIGH_DIGITS is at most SHRINK times its value at LOW_DIGITS
 (rounding noise shrinks by about 10^-25; a true value stays put)."""
+AGREE = 1e-6
+"""A residue is a true nonzero value at a point when its values at both precisions agree to this (relative)."""
 
 
 class Verdict(enum.Enum):
@@ -74,15 +76,15 @@ def _real(function: Callable[..., object], point: Sequence[float]) -> bool:
 
 
 def _vanishes(residue: Callable[..., object], point: Sequence[float]) -> bool | None:
-    """Whether the residue is rounding noise at `point` (None: undefined there, or undecided)."""
+    """Whether the residue is rounding noise at `point` (True), a value that holds at both precisions (False),
+    or neither (None: undefined there, or too ill-conditioned for either precision, as cos(exp(x**2)) at x = 9,
+    whose argument has more digits before the point than the working precision keeps)."""
     low, high = _value(residue, point, LOW_DIGITS), _value(residue, point, HIGH_DIGITS)
     if low is None or high is None:
         return None
-    if high == 0:
+    if high == 0 or (low != 0 and abs(high) <= SHRINK * abs(low)):
         return True
-    if low == 0:
-        return None  # exactly zero at low precision but not at high: no evidence either way
-    return abs(high) <= SHRINK * abs(low)
+    return False if abs(high - low) <= AGREE * abs(high) else None
 
 
 def _centres(domain: Callable[..., object], dimensions: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
