@@ -54,6 +54,9 @@ class Verdict(enum.Enum):
     """sympy failed on the hypothesis (counted apart from wrong answers)."""
     MALFORMED = "malformed"
     """The tokens do not decode to an expression."""
+    NOT_ENCODABLE = "not_encodable"
+    """The problem itself could not be written in the codec's tokens (a typed evaluation line outside the
+    vocabulary or too long): no answer to it counts as right."""
 
 
 EVALUATION_ERRORS = (ZeroDivisionError, OverflowError, ValueError, TypeError, ArithmeticError)
