@@ -59,11 +59,17 @@ def test_errors_the_previous_verifier_accepted_or_could_not_see(f, wrong):
     assert check_antiderivative(f, wrong, X) is Verdict.WRONG
 
 
-def test_the_numeric_check_finds_the_points_of_a_narrow_real_domain():
-    """Real on [2, 3], 5% of (-10, 10): the previous check, 8 neighbourhoods of points drawn there, found one
-    for half of these seeds and otherwise could not tell."""
-    f = sp.sqrt(3 - X) * sp.sqrt(X - 2)
-    F = (2 * X - 5) * f / 4 + sp.asin(2 * X - 5) / 8
+@pytest.mark.parametrize(
+    "f,F",
+    [  # real on [2, 3] (the previous check found it for half of these seeds) and on [2, 2.1] (for none)
+        (sp.sqrt(3 - X) * sp.sqrt(X - 2), (2 * X - 5) * sp.sqrt(3 - X) * sp.sqrt(X - 2) / 4 + sp.asin(2 * X - 5) / 8),
+        (
+            sp.sqrt(21 - 10 * X) * sp.sqrt(10 * X - 20),
+            (20 * X - 41) * sp.sqrt(21 - 10 * X) * sp.sqrt(10 * X - 20) / 40 + sp.asin(20 * X - 41) / 80,
+        ),
+    ],
+)
+def test_the_numeric_check_finds_the_points_of_a_narrow_real_domain(f, F):
     for seed in range(10):
         assert numerically_zero(sp.diff(F, X) - f, f, [X], np.random.default_rng(seed)) is True
         assert numerically_zero(sp.diff(2 * F, X) - f, f, [X], np.random.default_rng(seed)) is False

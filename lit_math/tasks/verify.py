@@ -3,12 +3,13 @@ the numbers cannot decide.
 
 An antiderivative F of f is right when the residue F' - f is zero, x real. The residue is evaluated in small
 neighbourhoods of points where the problem is real and finite, found among random points of (-10, 10) and of
-every magnitude from 0.01 to 10 (so that a problem real on a narrow interval, sqrt(3-x)*sqrt(x-2) on [2, 3],
-still gets its points), each at `LOW_DIGITS` and at `HIGH_DIGITS` of working precision (mpmath). It vanishes at
-a point when it shrinks with the precision, as rounding noise does: no tolerance relative to the integrand,
-which accepted additive errors on huge integrands (x**101/101 + x for x**100) and anything on tiny ones, and no
-15-digit cancellation in large polynomial products. A residue with a value that does not shrink is a wrong
-answer at once (a nonzero constant too). `simplify` decides only where the problem is real at too few points.
+every magnitude from 0.01 to 10 (screened by the hundred thousand with numpy where few are real, so that a
+problem real on a narrow interval, sqrt(3-x)*sqrt(x-2) on [2, 3], still gets its points), each at `LOW_DIGITS`
+and at `HIGH_DIGITS` of working precision (mpmath). It vanishes at a point when it shrinks with the precision,
+as rounding noise does: no tolerance relative to the integrand, which accepted additive errors on huge
+integrands (x**101/101 + x for x**100) and anything on tiny ones, and no 15-digit cancellation in large
+polynomial products. A residue with a value that holds at both precisions is a wrong answer at once (a nonzero
+constant too). `simplify` decides only where the problem is real at too few points.
 Constants of integration pass: differentiation drops them. An ODE solution is checked the same way, with its
 constants drawn at random too, and may hold on one branch only (see `numerically_zero`).
 
@@ -36,8 +37,11 @@ CLUSTER_RADIUS = 0.05
 """Radius of a neighbourhood (relative to its centre's size below 1); tenfold smaller, twice, when its points
 leave the real domain (a problem real on a narrow interval)."""
 CANDIDATES = 400
-"""Random points tried at most to find the neighbourhoods' centres (half in (-10, 10), half of magnitude
-10^U(-2, 1)); a problem real on none of them is left to `simplify`."""
+"""Random points tried first to find the neighbourhoods' centres (half in (-10, 10), half of magnitude
+10^U(-2, 1))."""
+SCREENED = 100_000
+"""Random points screened at once in float64 (numpy) when fewer than CLUSTERS of the CANDIDATES are real: a
+problem real on [2, 2.1] only still gets dozens. A problem real on none is left to `simplify`."""
 LOW_DIGITS, HIGH_DIGITS = 20, 45
 SHRINK = 1e-12
 """A residue vanishes at a point when its value at HIGH_DIGITS is at most SHRINK times its value at LOW_DIGITS
@@ -90,14 +94,41 @@ def _vanishes(residue: Callable[..., object], point: Sequence[float]) -> bool | 
     return False if abs(high - low) <= AGREE * abs(high) else None
 
 
-def _centres(domain: Callable[..., object], dimensions: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Points where the problem is real, alternately uniform in (-10, 10) and of magnitude 10^U(-2, 1)."""
-    shape = (CANDIDATES // 2, dimensions)
+def _random_points(rng: np.random.Generator, n: int, dimensions: int) -> np.ndarray:
+    """n points, alternately uniform in (-10, 10) and of magnitude 10^U(-2, 1)."""
+    shape = (n // 2, dimensions)
     uniform = rng.uniform(-10, 10, shape)
     scaled = rng.choice([-1.0, 1.0], shape) * 10 ** rng.uniform(-2, 1, shape)
-    for point in np.stack([uniform, scaled], axis=1).reshape(-1, dimensions):
-        if _real(domain, point):
+    return np.stack([uniform, scaled], axis=1).reshape(-1, dimensions)
+
+
+def _screened(domain: sp.Expr, symbols: Sequence[sp.Symbol], rng: np.random.Generator) -> np.ndarray:
+    """The points, of SCREENED random ones, where numpy finds `domain` real and finite (none where numpy cannot
+    evaluate it)."""
+    points = _random_points(rng, SCREENED, len(symbols))
+    try:
+        function = sp.lambdify(symbols, domain, modules="numpy")
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(np.asarray(function(*points.T.astype(complex)), dtype=complex), len(points))
+    except (NameError, TypeError, ValueError, AttributeError, ArithmeticError):  # a function numpy lacks
+        return points[:0]
+    return points[np.isfinite(values) & (np.abs(values.imag) <= 1e-10 * np.abs(values))]
+
+
+def _centres(
+    domain_f: Callable[..., object], domain: sp.Expr, symbols: Sequence[sp.Symbol], rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Points where the problem is real: among CANDIDATES random points, then, where too few of them are,
+    among the real ones of SCREENED more."""
+    found = 0
+    for point in _random_points(rng, CANDIDATES, len(symbols)):
+        if _real(domain_f, point):
+            found += 1
             yield point
+    if found < CLUSTERS:
+        for point in _screened(domain, symbols, rng)[:CANDIDATES]:
+            if _real(domain_f, point):
+                yield point
 
 
 def _cluster(
@@ -136,7 +167,7 @@ def numerically_zero(
     residue_f = sp.lambdify(symbols, residue, modules="mpmath")
     domain_f = sp.lambdify(symbols, domain, modules="mpmath")
     verdicts = []
-    for centre in _centres(domain_f, len(symbols), rng):
+    for centre in _centres(domain_f, domain, symbols, rng):
         verdict = _cluster(residue_f, domain_f, centre, rng)
         if verdict is False and everywhere:
             return False
