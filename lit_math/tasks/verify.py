@@ -3,7 +3,7 @@ the numbers cannot decide.
 
 An antiderivative F of f is right when the residue F' - f is zero, x real. The residue is evaluated in small
 neighbourhoods of points where the problem is real and finite, found among random points of (-10, 10) and of
-every magnitude from 0.01 to 10 (screened by the hundred thousand with numpy where few are real, so that a
+every magnitude from 0.01 to 10 (screened by the hundred thousand, up to 1000, where few are real, so that a
 problem real on a narrow interval, sqrt(3-x)*sqrt(x-2) on [2, 3], still gets its points), each at `LOW_DIGITS`
 and at `HIGH_DIGITS` of working precision (mpmath). It vanishes at a point when it shrinks with the precision,
 as rounding noise does: no tolerance relative to the integrand, which accepted additive errors on huge
@@ -40,8 +40,9 @@ CANDIDATES = 400
 """Random points tried first to find the neighbourhoods' centres (half in (-10, 10), half of magnitude
 10^U(-2, 1))."""
 SCREENED = 100_000
-"""Random points screened at once in float64 (numpy) when fewer than CLUSTERS of the CANDIDATES are real: a
-problem real on [2, 2.1] only still gets dozens. A problem real on none is left to `simplify`."""
+"""Random points screened at once in float64 (numpy) when fewer than CLUSTERS of the CANDIDATES are real, of
+magnitudes up to 1000 too: a problem real on [2, 2.1] only, or for |x| > 20 only, still gets dozens. A problem
+real on none is left to `simplify`."""
 LOW_DIGITS, HIGH_DIGITS = 20, 45
 SHRINK = 1e-12
 """A residue vanishes at a point when its value at HIGH_DIGITS is at most SHRINK times its value at LOW_DIGITS
@@ -94,18 +95,18 @@ def _vanishes(residue: Callable[..., object], point: Sequence[float]) -> bool | 
     return False if abs(high - low) <= AGREE * abs(high) else None
 
 
-def _random_points(rng: np.random.Generator, n: int, dimensions: int) -> np.ndarray:
-    """n points, alternately uniform in (-10, 10) and of magnitude 10^U(-2, 1)."""
+def _random_points(rng: np.random.Generator, n: int, dimensions: int, decades: int = 1) -> np.ndarray:
+    """n points, alternately uniform in (-10, 10) and of magnitude 10^U(-2, decades)."""
     shape = (n // 2, dimensions)
     uniform = rng.uniform(-10, 10, shape)
-    scaled = rng.choice([-1.0, 1.0], shape) * 10 ** rng.uniform(-2, 1, shape)
+    scaled = rng.choice([-1.0, 1.0], shape) * 10 ** rng.uniform(-2, decades, shape)
     return np.stack([uniform, scaled], axis=1).reshape(-1, dimensions)
 
 
 def _screened(domain: sp.Expr, symbols: Sequence[sp.Symbol], rng: np.random.Generator) -> np.ndarray:
     """The points, of SCREENED random ones, where numpy finds `domain` real and finite (none where numpy cannot
     evaluate it)."""
-    points = _random_points(rng, SCREENED, len(symbols))
+    points = _random_points(rng, SCREENED, len(symbols), decades=3)
     try:
         function = sp.lambdify(symbols, domain, modules="numpy")
         with np.errstate(all="ignore"):
