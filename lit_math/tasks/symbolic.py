@@ -319,11 +319,11 @@ class SymbolicTask(Task):
             return expr, self.codec.encode(expr)
 
     def describe(self, problems: Problems) -> list[dict[str, Any]]:
-        def shown(ids: np.ndarray, empty: str) -> str:
+        def written(ids: np.ndarray, empty: str) -> str:
             return str(self.expression(ids)) if (ids != Vocabulary.pad_id).any() else empty
 
         return [
-            {"problem": shown(problem, "(not encodable)"), "solution": shown(solution, "(no reference)")}
+            {"problem": written(problem, "(not encodable)"), "solution": written(solution, "(no reference)")}
             for problem, solution in zip(problems["problem"], problems["solution"], strict=True)
         ]
 
