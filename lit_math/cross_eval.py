@@ -1,7 +1,8 @@
 """`lit-math cross-eval`: every checkpoint on every data config, the out-of-distribution table of the papers.
 
 Rows are the checkpoints (what they were trained on), columns the evaluation sets of each data config; a cell
-is the accuracy (and acc@k with a beam). Works for any family: it only runs `validate`.
+is the accuracy (and acc@k with a beam, and the share of problems the codec could not write where a typed
+evaluation file has some: they count as wrong). Works for any family: it only runs `validate`.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def cross_eval(
                     in_beam = results[f"val/{eval_set}/acc@{beam_size}"]
                     metrics[f"{label}|{name}/{eval_set}@{beam_size}"] = in_beam
                     cell += f" ({in_beam:.3f} @{beam_size})"
+                unwritable = results.get(f"val/{eval_set}/not_encodable", 0.0)
+                if unwritable:  # typed problems the codec cannot write: in the accuracy's denominator, said here
+                    metrics[f"{label}|{name}/{eval_set}/not_encodable"] = unwritable
+                    cell += f" ({unwritable:.1%} not encodable)"
                 row.append(cell)
         rows.append(label)
         cells.append(row)

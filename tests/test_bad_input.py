@@ -4,7 +4,9 @@ Each test here reproduces a defect found on the code as it was (issue 11) and ho
 """
 
 import gc
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,6 +65,63 @@ def test_translate_refuses_code_in_one_line_and_runs_nothing(run_main, tmp_path)
     assert "Traceback" not in err and not (tmp_path / "pwned").exists()
     code, err = run_main("translate", "--ckpt", ckpt, "x+" * 50_000 + "x")  # Linux: 128 KiB an argument
     assert code == 2 and "at most 10,000 are read" in err and len(err) < 2000
+
+
+# --- evaluation files typed in infix (issue 15) ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("x*(1 + ", r"the expression ends early"),
+        (PAYLOAD, r"'_' at character 1 is not part of the grammar"),
+        ("x.__class__", r"'\.' at character 2 is not part of the grammar"),
+        ("x\u00b2 + 1", r"'\u00b2' at character 2 is not part of the grammar"),  # x², unicode
+        ("\u221ax", r"'\u221a' at character 1 is not part of the grammar"),  # √x
+        ("x = 1", r"unexpected '=' at character 3"),
+        ("x\tx**2/2\t1", r"expected PROBLEM or PROBLEM<TAB>ANSWER"),
+    ],
+)
+def test_a_bad_line_of_a_typed_evaluation_file_stops_with_file_and_line(line, message, tmp_path, monkeypatch):
+    from lit_math.data import IntegrationDataModule
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "mine.txt"
+    path.write_text(f"x\tx**2/2\n{line}\n", encoding="utf-8")
+    data = IntegrationDataModule(max_len=64, eval_files={"textbook": str(path)})
+    with pytest.raises(ConfigError, match=rf"^{path}:2: .*{message}"):
+        data.eval_problems  # noqa: B018
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_typed_evaluation_file_never_runs_a_name_and_reads_huge_or_binary_lines_in_bounded_pieces(tmp_path):
+    from lit_math.data import IntegrationDataModule
+    from lit_math.data.typed import read_typed
+
+    names = tmp_path / "names.txt"  # names are looked up in the grammar's table, never in Python's
+    names.write_text("eval(x)\nexec(x)\nopen(x)\nx\n")
+    read = read_typed(names, build_task(INTEGRATION))
+    assert read.lines == 4 and read.counts == {"problems not encodable": 3}
+    assert "unknown name 'eval'" in read.first["problems not encodable"]
+    for name, content, message in (
+        ("huge.txt", b"x\n" + b"x+" * 5_000_000 + b"x\nx\n", f"huge.txt:2: the line is longer than {MAX_LINE_BYTES:,}"),
+        ("binary.txt", b"x\n\xff\xfe(x)\n", "binary.txt:2: not UTF-8 (byte 1 of the line)"),
+    ):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            IntegrationDataModule(max_len=64, eval_files={"t": str(tmp_path / name)}).eval_problems  # noqa: B018
+    with pytest.raises(ConfigError, match=r"eval_files: no such file \{'t': '.*missing.txt'\}"):
+        IntegrationDataModule(max_len=64, eval_files={"t": str(tmp_path / "missing.txt")})
+
+
+def test_validate_with_a_bad_typed_file_is_one_line_and_exit_2(run_main, tmp_path):
+    ckpt = untrained_checkpoint(INTEGRATION, tmp_path / "integration.ckpt")
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"x\n{PAYLOAD}\n")
+    config = tmp_path / "textbook.yaml"
+    knobs = {"mode": "bwd", "max_ops": 5, "max_len": 64, "eval_files": {"textbook": str(bad)}}
+    config.write_text(json.dumps({"data": {"class_path": "lit_math.data.IntegrationDataModule", "init_args": knobs}}))
+    code, err = run_main("validate", "--config", config, "--ckpt_path", ckpt)
+    assert code == 2 and f"{bad}:2: cannot read" in err and "Traceback" not in err
+    assert not (tmp_path / "pwned").exists()
 
 
 # --- hangs -----------------------------------------------------------------------------------------------

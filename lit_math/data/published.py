@@ -112,7 +112,10 @@ def read_published(path: Path, task: SymbolicTask) -> PublishedLines:
         read.problems, read.problem_offsets = problems
         read.solutions, read.solution_offsets = solutions
     if len(read.problem_offsets) == 1:
-        raise ConfigError(f"no line of {path} could be read for the {task.family} task: {read.describe()}")
+        raise ConfigError(
+            f"no line of {path} could be read for the {task.family} task: {read.describe()} (problems typed in "
+            "infix, x*cos(x), go in a .txt or .infix file)"
+        )
     return read
 
 

@@ -16,6 +16,7 @@ from lit_math.data.datamodule import StreamingDataModule
 from lit_math.data.eval_cache import cached_problems
 from lit_math.data.published import read_published
 from lit_math.data.stream import StreamSampler
+from lit_math.data.typed import is_typed, read_typed
 from lit_math.errors import ConfigError, check_int
 from lit_math.shards import corpus_identity
 from lit_math.tasks import Problems
@@ -36,8 +37,9 @@ class SymbolicDataModule(StreamingDataModule):
     """Problems of the ``valid`` evaluation set (drawn like training ones, never trained on), or the first
     problems of each of ``eval_files``."""
     eval_files: dict[str, str] | None = None
-    """Evaluation sets read from published files instead of drawn, by name, e.g. ``{valid: prim_fwd.valid,
-    test: prim_fwd.test}``; their problems are never trained on."""
+    """Evaluation sets read from files instead of drawn, by name, e.g. ``{valid: prim_fwd.valid, textbook:
+    configs/integration/textbook_integrals.txt}``: published corpora, or problems typed in infix (a ``.txt`` or
+    ``.infix`` file, a reference answer after a TAB); their problems are never trained on."""
 
     def check_knobs(self) -> None:
         super().check_knobs()
@@ -69,6 +71,10 @@ class SymbolicDataModule(StreamingDataModule):
         return {"valid": cached_problems(identity, lambda: self.task.sample(self.eval_rng("valid"), self.eval_size))}
 
     def _read_eval_file(self, path: Path) -> Problems:
+        if is_typed(path):
+            typed = read_typed(path, self.task, self.eval_size)
+            rank_zero_info(f"{path}: {typed.lines} problems typed in infix evaluated; {typed.describe()}")
+            return typed.problems
         read = read_published(path, self.task)
         kept = min(self.eval_size, len(read.problem_offsets) - 1)
         rank_zero_info(f"{path}: {kept} problems evaluated of {read.lines} lines; {read.describe()}")

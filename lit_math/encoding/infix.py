@@ -39,13 +39,18 @@ class ParseError(ValueError):
     """Text that is not an expression of the grammar; the message says where and what was expected."""
 
 
+class Unsupported(ParseError):
+    """Text of the grammar's form that the reader still refuses: a name it does not know (erf), or a size beyond
+    its bounds. An evaluation file counts such a line as a problem the codec cannot write, not as a typo."""
+
+
 def _power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
     if exponent.is_Integer and abs(int(exponent)) > MAX_EXPONENT:
-        raise ParseError(f"the exponent {shown(exponent)} is larger than {MAX_EXPONENT} in absolute value")
+        raise Unsupported(f"the exponent {shown(exponent)} is larger than {MAX_EXPONENT} in absolute value")
     if base.is_Rational and exponent.is_Integer and abs(base) not in (0, 1):
         bits = max(abs(int(base.p)), abs(int(base.q))).bit_length() * abs(int(exponent))
         if bits > 10_000:
-            raise ParseError(f"{shown(base)}^{shown(exponent)} is a number of about {bits} bits, too large")
+            raise Unsupported(f"{shown(base)}^{shown(exponent)} is a number of about {bits} bits, too large")
     return sp.Pow(base, exponent)
 
 
@@ -74,7 +79,7 @@ class InfixReader:
         if not isinstance(text, str):
             raise ParseError(f"an expression is text, got {type(text).__name__}")
         if len(text) > MAX_CHARS:
-            raise ParseError(f"the expression is {len(text):,} characters long; at most {MAX_CHARS:,} are read")
+            raise Unsupported(f"the expression is {len(text):,} characters long; at most {MAX_CHARS:,} are read")
         self.tokens = self._tokenise(text)
         self.at, self.text = 0, text
         left = self._sum(0)
@@ -125,7 +130,7 @@ class InfixReader:
 
     def _deeper(self, depth: int) -> int:
         if depth >= MAX_DEPTH:
-            raise ParseError(f"the expression nests deeper than {MAX_DEPTH} levels")
+            raise Unsupported(f"the expression nests deeper than {MAX_DEPTH} levels")
         return depth + 1
 
     def _sum(self, depth: int) -> sp.Expr:
@@ -184,11 +189,11 @@ class InfixReader:
             if token in self.constants:
                 return self.constants[token]
             where = self.tokens[self.at - 1][1]
-            raise ParseError(f"unknown name {shown(token)} at character {where + 1}; known: {self.known()}")
+            raise Unsupported(f"unknown name {shown(token)} at character {where + 1}; known: {self.known()}")
         raise self._unexpected("a number, a name or '('")
 
     def _number(self, token: str) -> sp.Expr:
         if sum(c.isdigit() for c in token) > MAX_DIGITS:
-            raise ParseError(f"a number of {len(token)} characters; at most {MAX_DIGITS} digits are read")
+            raise Unsupported(f"a number of {len(token)} characters; at most {MAX_DIGITS} digits are read")
         value = Fraction(token)  # exact: 0.1 is 1/10
         return sp.Rational(value.numerator, value.denominator)

@@ -154,7 +154,9 @@ class SymbolicTask(Task):
     """Whether a typed problem may be an equation `lhs = rhs` (read as lhs - rhs = 0)."""
     typed_names: ClassVar[dict[str, str]] = {}
     """Other names people type for the codec's variables (y' for dy)."""
-    outcome_kinds: ClassVar[tuple[str, ...]] = (Verdict.MALFORMED.value, Verdict.TIMEOUT.value, Verdict.ERROR.value)
+    outcome_kinds: ClassVar[tuple[str, ...]] = tuple(
+        v.value for v in (Verdict.MALFORMED, Verdict.TIMEOUT, Verdict.ERROR, Verdict.NOT_ENCODABLE)
+    )
 
     def __post_init__(self) -> None:
         check_int("max_len", self.max_len, 4, 4096)
@@ -268,6 +270,9 @@ class SymbolicTask(Task):
         for row, (problem, reference, hypothesis) in enumerate(
             zip(problems["problem"], problems["solution"], hypotheses, strict=True)
         ):
+            if not (problem != Vocabulary.pad_id).any():
+                out.append(Verdict.NOT_ENCODABLE)  # a typed line the codec cannot write: counted, never right
+                continue
             words = self.vocabulary.words(hypothesis)
             if words and words == self.vocabulary.words(reference[reference != Vocabulary.pad_id]):
                 out.append(Verdict.CORRECT)  # the verified reference itself: no sympy needed
@@ -292,9 +297,7 @@ class SymbolicTask(Task):
         """A problem typed in infix (`x*cos(x)`, `x*y' - y = 0`), read by our grammar, never evaluated."""
         text = " ".join(args)
         try:
-            with time_limit(max(self.seconds, 5.0)):
-                expr = self.codec.reader(self.typed_names).read(text, equation=self.equations)
-                tokens = self.codec.encode(expr)
+            _, tokens = self.typed(text, self.equations)
         except (ParseError, EncodeError, TimeLimitExceeded) as error:
             raise ConfigError(
                 f"cannot read {shown(text)} as an expression of {', '.join(self.variables)}: {error}"
@@ -308,9 +311,20 @@ class SymbolicTask(Task):
             "rejected": np.zeros((1, len(REJECTIONS)), dtype=np.int32),
         }
 
+    def typed(self, text: str, equation: bool = False) -> tuple[sp.Expr, list[str]]:
+        """An expression typed in infix (an equation `lhs = rhs` where `equation`), read by our grammar, never
+        evaluated, and its tokens, under a time limit; raises ParseError (`Unsupported`: a name or a size the
+        reader refuses), EncodeError or TimeLimitExceeded."""
+        with time_limit(max(self.seconds, 5.0)):
+            expr = self.codec.reader(self.typed_names).read(text, equation=equation)
+            return expr, self.codec.encode(expr)
+
     def describe(self, problems: Problems) -> list[dict[str, Any]]:
+        def written(ids: np.ndarray, empty: str) -> str:
+            return str(self.expression(ids)) if (ids != Vocabulary.pad_id).any() else empty
+
         return [
-            {"problem": str(self.expression(problem)), "solution": str(self.expression(solution))}
+            {"problem": written(problem, "(not encodable)"), "solution": written(solution, "(no reference)")}
             for problem, solution in zip(problems["problem"], problems["solution"], strict=True)
         ]
 
