@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import symengine as se
 import sympy as sp
+from symengine.lib.symengine_wrapper import sympy2symengine
 
 from lit_math.errors import ConfigError, check_int
 
@@ -201,9 +202,10 @@ def apply_operator(name: str, *args: se.Basic) -> se.Basic:
 
 def to_sympy(expr: se.Basic) -> sp.Expr:
     """The sympy expression of a symengine one, built node by node (symengine's own conversion, no text)."""
-    return sp.sympify(expr)
+    return expr._sympy_()
 
 
 def to_symengine(expr: sp.Expr) -> se.Basic:
-    """The symengine expression of a sympy one, built node by node (no text)."""
-    return se.sympify(expr)
+    """The symengine expression of a sympy one, built node by node: the converter `se.sympify` calls for sympy
+    objects, called directly, since `sympify` would also parse a string."""
+    return sympy2symengine(expr, True)
