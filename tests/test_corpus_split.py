@@ -183,7 +183,7 @@ def test_dask_writes_symbolic_shards_whose_time_limits_need_a_main_thread(schedu
 
 
 def test_dask_without_an_address_starts_a_local_cluster_and_splits_in_parts(whole, run_main, tmp_path):
-    code, err = run_main(*command(tmp_path, 3 * SHARD, "--executor", "dask", "--workers", "2", "--part", "1/2"))
+    code, err = run_main(*command(tmp_path, 3 * SHARD, "--executor", "dask", "--workers", "1", "--part", "1/2"))
     assert code == 0, err
     assert texts(tmp_path / "c") == {"shard-00001.txt": texts(whole)["shard-00001.txt"]}
     summary = json.loads(run_main.out.splitlines()[-1])

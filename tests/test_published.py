@@ -252,7 +252,7 @@ def test_the_published_files_train_and_evaluate_through_the_cli(tmp_path, run_ma
         "num_workers": 0,
     }
     model = {"d_model": 32, "n_enc_layers": 1, "n_dec_layers": 1, "n_heads": 4}
-    trainer = {"max_epochs": 2, "accelerator": "cpu", "logger": False, "enable_progress_bar": False}
+    trainer = {"max_epochs": 1, "accelerator": "cpu", "logger": False, "enable_progress_bar": False}
     spec = {"class_path": "IntegrationDataModule", "init_args": data}
     config.write_text(json.dumps({"trainer": trainer, "model": model, "data": spec}))
     code, err = run_main("fit", "--config", config, "--trainer.default_root_dir", tmp_path)
