@@ -21,7 +21,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from lit_math.argument_errors import OneLineErrors, check_config_files
-from lit_math.callbacks import ExamplesPerSecond, GenerationStats, ScalarsLayout, WritePredictions
+from lit_math.callbacks import ExamplesPerSecond, GenerationStats, MixtureShares, ScalarsLayout, WritePredictions
 from lit_math.checkpoint import check_same_network, model_settings, read_checkpoint, saved_data, trained_on
 from lit_math.checkpoint_io import AtomicCheckpointIO
 from lit_math.data import StreamingDataModule, data_families
@@ -60,6 +60,7 @@ class LitMathCLI(LightningCLI):
         parser.add_lightning_class_args(ExamplesPerSecond, "throughput")
         parser.add_lightning_class_args(WritePredictions, "predictions")
         parser.add_lightning_class_args(GenerationStats, "generation_stats")
+        parser.add_lightning_class_args(MixtureShares, "shares")
         parser.add_lightning_class_args(ScalarsLayout, "layout")
         parser.add_argument(
             "--logdir",

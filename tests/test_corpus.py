@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import lightning as L
@@ -120,9 +121,31 @@ def test_training_streams_the_corpus_once_and_stops_when_it_is_exhausted(corpus,
     data = corpus_data(source=str(corpus), epoch_size=40)
     record = RecordProblems()
     fit = trainer(tmp_path, max_epochs=5, callbacks=[record], limit_val_batches=0)
-    with pytest.warns(UserWarning, match=r"exhausted after 2 epochs of 40 examples .* not at max_epochs=5"):
+    with pytest.warns(UserWarning, match=r"exhausted after 2 epochs of 40 examples.* not at max_epochs=5"):
         fit.fit(Seq2SeqModule(task=data.task_config, **TINY_MODEL), data)
     assert fit.current_epoch == 2 and len(record.keys) == 80 == len(set(record.keys))
+
+
+def test_passes_stream_every_example_once_per_pass_each_pass_in_its_own_order(corpus):
+    data = corpus_data(source=str(corpus), epoch_size=40, passes=3)
+    data.setup("fit")
+    n = len(data.corpus)
+    epochs = data.available_epochs(4)
+    assert epochs == 3 * n // 40
+    stream = data.training_stream(4, 1)
+    keys = [
+        token_key(row[row > 0])
+        for e in range(epochs)
+        for i in range(4)
+        for row in stream[(e, i)]["problems"]["problem"].numpy()
+    ]
+    first, second = keys[:n], keys[n : 2 * n]
+    assert sorted(first) == sorted(second) and len(set(first)) == n and first != second
+    assert set(Counter(keys).values()) <= {2, 3} and len(keys) == epochs * 40
+    with pytest.raises(IndexError, match="exhausted"):
+        stream[(epochs + 1, 0)]  # starts past the 3 * n positions of the three passes
+    with pytest.raises(ConfigError, match=r"passes=2 is for a corpus \(source\)"):
+        corpus_data(passes=2)
 
 
 def test_a_corpus_smaller_than_an_epoch_is_an_error(corpus, tmp_path):

@@ -5,6 +5,7 @@ from lit_math.callbacks.error_analysis import ErrorAnalysis
 from lit_math.callbacks.generation import GenerationStats
 from lit_math.callbacks.layout import ScalarsLayout
 from lit_math.callbacks.predictions import WritePredictions
+from lit_math.callbacks.shares import MixtureShares
 from lit_math.callbacks.throughput import ExamplesPerSecond
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "ExamplesPerSecond",
     "GCDClassPredictions",
     "GenerationStats",
+    "MixtureShares",
     "ScalarsLayout",
     "WritePredictions",
 ]

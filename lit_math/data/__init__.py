@@ -12,5 +12,14 @@ from lit_math.data.datamodule import FAMILIES, StreamingDataModule, StreamKnobs,
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 globals().update(FAMILIES)
+from lit_math.data.mixture import MixtureDataModule  # noqa: E402 (not a family: imported by name)
 
-__all__ = ["FAMILIES", "StreamKnobs", "StreamingDataModule", "data_families", "data_from_spec", *FAMILIES]
+__all__ = [
+    "FAMILIES",
+    "MixtureDataModule",
+    "StreamKnobs",
+    "StreamingDataModule",
+    "data_families",
+    "data_from_spec",
+    *FAMILIES,
+]

@@ -26,6 +26,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from lit_math.data.executors import DaskExecutor, LocalExecutor
+from lit_math.data.pool import Passes
 from lit_math.data.progress import Progress
 from lit_math.data.published import PublishedLines, read_published
 from lit_math.data.stream import HeldOut, TrainingStream, repeats, to_batch
@@ -312,18 +313,22 @@ def _flat(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class CorpusStream(Dataset):
-    """Item `(epoch, index)` is batch `epoch * batches_per_epoch + index` of one shuffled pass over a corpus."""
+    """Item `(epoch, index)` is batch `epoch * batches_per_epoch + index` of `passes` shuffled passes over a
+    corpus, each pass in its own order (a batch may span two passes)."""
 
-    def __init__(self, task: SymbolicTask, corpus: Corpus, batch_size: int, batches_per_epoch: int, seed: int) -> None:
+    def __init__(
+        self, task: SymbolicTask, corpus: Corpus, batch_size: int, batches_per_epoch: int, seed: int, passes: int = 1
+    ) -> None:
         self.task, self.corpus, self.batch_size, self.batches_per_epoch = task, corpus, batch_size, batches_per_epoch
-        self.order = np.random.default_rng([seed, CORPUS_EPOCH]).permutation(len(corpus))
+        self.end = passes * len(corpus)
+        self.passes = Passes(len(corpus), [seed, CORPUS_EPOCH], first_plain=True)
 
     def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:
         epoch, index = key
         start = (epoch * self.batches_per_epoch + index) * self.batch_size
-        rows = self.order[start : start + self.batch_size]
-        if len(rows) < self.batch_size:
+        if start + self.batch_size > self.end:
             raise IndexError(f"batch {key} is past the end of {self.corpus.directory}: the corpus is exhausted")
+        rows = self.passes.rows(start, self.batch_size)
         problems, solutions = self.corpus.rows(rows)
         width = self.task.max_len
         return to_batch(

@@ -175,24 +175,58 @@ class StreamingDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> StatefulDataLoader:
         world, rank = self._ranks()
-        held_out = self.held_out
         batches = self.epoch_size // self.batch_size
+        return self._loader(self.training_stream(batches, world), StreamSampler(batches, world, rank), self.num_workers)
+
+    def training_stream(self, batches: int, world: int) -> Dataset:
+        """The training batches, item `(epoch, index)` for index < `batches`, of which `world` ranks serve
+        `batches // world * world` per epoch: fresh, or from the pool in the finite regime."""
+        held_out = self.held_out
         self.check_problem_space(len(held_out))
-        stream: Dataset
         if self.train_size is None:
-            stream = TrainingStream(self.task, self.batch_size, self.seed, held_out)
-        else:
-            repeated = round(self.repeated_share * self.batch_size)
-            fresh = None if repeated == self.batch_size else TrainingStream(
-                self.task, self.batch_size - repeated, self.seed, held_out
-            )  # fmt: skip
-            served = batches // world * world  # the sampler drops the rest: pool positions follow what is served
-            stream = PoolStream(self.task, self.pool, repeated, served, self.seed, fresh)
-            rank_zero_info(
-                f"finite regime: a pool of {self.train_size:,} problems, {repeated} per batch of {self.batch_size}: "
-                f"each seen about every {self.train_size / (repeated * batches):.3g} epochs"
+            return TrainingStream(self.task, self.batch_size, self.seed, held_out)
+        repeated = round(self.repeated_share * self.batch_size)
+        fresh = None if repeated == self.batch_size else TrainingStream(
+            self.task, self.batch_size - repeated, self.seed, held_out
+        )  # fmt: skip
+        served = batches // world * world  # the sampler drops the rest: pool positions follow what is served
+        rank_zero_info(
+            f"finite regime: a pool of {self.train_size:,} problems, {repeated} per batch of {self.batch_size}: "
+            f"each seen about every {self.train_size / (repeated * batches):.3g} epochs"
+        )
+        return PoolStream(self.task, self.pool, repeated, served, self.seed, fresh)
+
+    def available_epochs(self, batches: int) -> int | None:
+        """How many epochs of `batches` batches the training data holds (None: no end, it is generated)."""
+        return None
+
+    def stop_when_exhausted(self, epochs: int | None, what: str, examples: int) -> None:
+        """Ends training after `epochs` epochs, where the training data (`what`, of `examples` examples over all
+        its passes) runs out: an error when it cannot feed one, a warning when `max_epochs` asks for more."""
+        if epochs is None:
+            return
+        if epochs == 0:
+            raise ConfigError(
+                f"{what} holds {examples} examples, less than one epoch (epoch_size={self.epoch_size}): lower "
+                "epoch_size, or generate more"
             )
-        return self._loader(stream, StreamSampler(batches, world, rank), self.num_workers)
+        trainer = self.trainer
+        if trainer is not None and not 0 <= (trainer.max_epochs if trainer.max_epochs is not None else -1) <= epochs:
+            rank_zero_warn(
+                f"{what} is exhausted after {epochs} epochs of {self.epoch_size} examples: training stops there, "
+                f"not at max_epochs={trainer.max_epochs}"
+            )
+            trainer.fit_loop.max_epochs = epochs
+
+    def exclude(self, held_out: HeldOut) -> None:
+        """Trains without these problems as well as the own evaluation sets' (a mixture holds out every
+        member's evaluation problems from every member's training)."""
+        self._held_out = HeldOut.union([self.held_out, held_out])
+
+    @property
+    def eval_tasks(self) -> dict[str, Task]:
+        """The task that encodes and scores each evaluated set (one task here; a mixture's members have theirs)."""
+        return dict.fromkeys(self.evaluated_sets, self.task)
 
     @property
     def pool(self) -> Problems:
@@ -227,11 +261,12 @@ class StreamingDataModule(L.LightningDataModule):
     def _eval_dataloaders(self) -> list[StatefulDataLoader]:
         world, rank = self._ranks()
         loaders = []
+        tasks = self.eval_tasks
         for name, problems in self.evaluated_sets.items():  # encoded once: no workers needed to serve them
             size = count(problems)
             if size < world:
                 raise ConfigError(f"evaluation set {name!r} has {size} problems for {world} devices: give it more")
-            shard = EvaluationShard(self.task, problems, self.batch_size, world, rank)
+            shard = EvaluationShard(tasks[name], problems, self.batch_size, world, rank)
             loaders.append(self._loader(shard, WholeShard(len(shard))))
         return loaders
 

@@ -54,6 +54,35 @@ def distinct_problems(task: Task, size: int, rng: np.random.Generator, held_out:
     )
 
 
+class Passes:
+    """Pass after pass over `size` rows, each pass in its own order (from `key` and the pass's number), so that
+    position k of the whole walk is a pure function of k: any batch can be served by any worker, after a resume.
+    With `first_plain`, pass 0's order is drawn from `key` alone (the order corpora were streamed in before
+    they could be streamed more than once)."""
+
+    def __init__(self, size: int, key: list[int], first_plain: bool = False) -> None:
+        self.size, self.key, self.first_plain = size, key, first_plain
+        self._orders: dict[int, np.ndarray] = {}
+
+    def order(self, one_pass: int) -> np.ndarray:
+        """The rows' order in pass `one_pass` (the two latest kept: a batch spans at most two passes)."""
+        if one_pass not in self._orders:
+            key = self.key if one_pass == 0 and self.first_plain else [*self.key, one_pass]
+            self._orders = {k: v for k, v in self._orders.items() if k == one_pass - 1}
+            self._orders[one_pass] = np.random.default_rng(key).permutation(self.size)
+        return self._orders[one_pass]
+
+    def rows(self, start: int, n: int) -> np.ndarray:
+        """The rows at positions start .. start + n - 1 of the walk."""
+        positions = start + np.arange(n)
+        passes = positions // self.size
+        rows = np.empty(n, dtype=np.int64)
+        for one_pass in np.unique(passes):
+            here = passes == one_pass
+            rows[here] = self.order(int(one_pass))[positions[here] % self.size]
+        return rows
+
+
 class PoolStream(Dataset):
     """Item `(epoch, index)`: `per_batch` problems at the next positions of the pool's passes, then the
     fresh stream's batch when there is one (two-class sampling)."""
@@ -67,29 +96,13 @@ class PoolStream(Dataset):
         seed: int,
         fresh: TrainingStream | None = None,
     ) -> None:
-        self.task, self.pool, self.seed = task, pool, seed
-        self.size = count(pool)
+        self.task, self.pool = task, pool
         self.per_batch, self.batches_per_epoch, self.fresh = per_batch, batches_per_epoch, fresh
-        self._orders: dict[int, np.ndarray] = {}
-
-    def order(self, one_pass: int) -> np.ndarray:
-        """The pool's order in pass `one_pass` (the two latest kept: a batch spans at most two passes)."""
-        if one_pass not in self._orders:
-            rng = np.random.default_rng([self.seed, POOL_ORDERS, one_pass])
-            self._orders = {k: v for k, v in self._orders.items() if k == one_pass - 1}
-            self._orders[one_pass] = rng.permutation(self.size)
-        return self._orders[one_pass]
+        self.passes = Passes(count(pool), [seed, POOL_ORDERS])
 
     def rows(self, epoch: int, index: int) -> np.ndarray:
         """Pool rows of batch `index` of `epoch`: the positions after all earlier batches' ones."""
-        start = (epoch * self.batches_per_epoch + index) * self.per_batch
-        positions = start + np.arange(self.per_batch)
-        passes = positions // self.size
-        rows = np.empty(self.per_batch, dtype=np.int64)
-        for one_pass in np.unique(passes):
-            here = passes == one_pass
-            rows[here] = self.order(int(one_pass))[positions[here] % self.size]
-        return rows
+        return self.passes.rows((epoch * self.batches_per_epoch + index) * self.per_batch, self.per_batch)
 
     def problems(self, epoch: int, index: int) -> Problems:
         repeated = take(self.pool, self.rows(epoch, index))

@@ -27,12 +27,18 @@ class HeldOut:
 
     FILTER_BITS = 20
 
-    def __init__(self, task: Task, problem_sets: list[Problems]) -> None:
-        keys = [task.keys(p) for p in problem_sets]
-        self.keys = np.unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
+    def __init__(self, task: Task | None, problem_sets: list[Problems], keys: np.ndarray | None = None) -> None:
+        parts = [task.keys(p) for p in problem_sets] if task is not None else []
+        parts += [keys] if keys is not None else []
+        self.keys = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
         self.mask = (1 << self.FILTER_BITS) - 1
         self.filter = np.zeros(1 << self.FILTER_BITS, dtype=bool)
         self.filter[self.keys & self.mask] = True
+
+    @classmethod
+    def union(cls, parts: list[HeldOut]) -> HeldOut:
+        """Every problem any of `parts` holds out."""
+        return cls(None, [], np.concatenate([part.keys for part in parts]))
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import sympy
-from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
-from torchdata.stateful_dataloader import StatefulDataLoader
+from lightning.pytorch.utilities import rank_zero_info
+from torch.utils.data import Dataset
 
 from lit_math.data.corpus import Corpus, CorpusStream
 from lit_math.data.datamodule import StreamingDataModule
 from lit_math.data.eval_cache import cached_problems
 from lit_math.data.published import read_published
-from lit_math.data.stream import StreamSampler
 from lit_math.data.typed import is_typed, read_typed
 from lit_math.errors import ConfigError, check_int
 from lit_math.shards import corpus_identity
@@ -33,6 +32,9 @@ class SymbolicDataModule(StreamingDataModule):
     source: str | None = None
     """A corpus streamed once instead of generating on the fly: a folder written by ``lit-math generate``, or
     a file (or a folder of ``.train`` files) published by Lample & Charton (2020), ``COUNT|PROBLEM<TAB>SOLUTION``."""
+    passes: int = 1
+    """Passes over the corpus ``source``, each in its own order (the paper's models saw each pair about once;
+    a small corpus can be seen several times)."""
     eval_size: int = 500
     """Problems of the ``valid`` evaluation set (drawn like training ones, never trained on), or the first
     problems of each of ``eval_files``."""
@@ -46,6 +48,9 @@ class SymbolicDataModule(StreamingDataModule):
         if self.source is not None and self.train_size is not None:
             raise ConfigError(f"train_size draws a pool from the generator; source={self.source!r} is a corpus already")
         check_int("eval_size", self.eval_size, 1)
+        check_int("passes", self.passes, 1)
+        if self.passes > 1 and self.source is None:
+            raise ConfigError(f"passes={self.passes} is for a corpus (source); generated examples are always fresh")
         if self.eval_files is not None:
             if not self.eval_files:
                 raise ConfigError("eval_files names at least one file, e.g. {valid: prim_fwd.valid}")
@@ -97,30 +102,24 @@ class SymbolicDataModule(StreamingDataModule):
         if self.corpus is None:
             self.corpus = Corpus(self.source, self.task, self.held_out)
         batches = self.epoch_size // self.batch_size
-        epochs = len(self.corpus) // (batches * self.batch_size)
-        rank_zero_info(f"{self.corpus.describe()}: {epochs} epochs of {batches * self.batch_size} examples")
-        if epochs == 0:
-            raise ConfigError(
-                f"the corpus {self.source} holds {len(self.corpus)} examples, less than one epoch (epoch_size="
-                f"{self.epoch_size}): lower epoch_size or generate more"
-            )
-        trainer = self.trainer
-        if trainer is not None and not 0 <= (trainer.max_epochs if trainer.max_epochs is not None else -1) <= epochs:
-            rank_zero_warn(
-                f"the corpus {self.source} is exhausted after {epochs} epochs of {self.epoch_size} examples (each "
-                f"example once): training stops there, not at max_epochs={trainer.max_epochs}"
-            )
-            trainer.fit_loop.max_epochs = epochs
+        epochs = self.available_epochs(batches)
+        passes = f"{self.passes} passes" if self.passes > 1 else "one pass"
+        rank_zero_info(f"{self.corpus.describe()}: {passes}, {epochs} epochs of {batches * self.batch_size} examples")
+        self.stop_when_exhausted(epochs, f"the corpus {self.source} ({passes})", self.passes * len(self.corpus))
 
-    def train_dataloader(self) -> StatefulDataLoader:
+    def available_epochs(self, batches: int) -> int | None:
         if self.source is None:
-            return super().train_dataloader()
+            return None
         if self.corpus is None:
             raise ConfigError("the corpus is read in setup('fit'): train through a Trainer")
-        world, rank = self._ranks()
-        batches = self.epoch_size // self.batch_size
-        stream = CorpusStream(self.task, self.corpus, self.batch_size, batches, self.seed)
-        return self._loader(stream, StreamSampler(batches, world, rank), self.num_workers)
+        return self.passes * len(self.corpus) // (batches * self.batch_size)
+
+    def training_stream(self, batches: int, world: int) -> Dataset:
+        if self.source is None:
+            return super().training_stream(batches, world)
+        if self.corpus is None:
+            raise ConfigError("the corpus is read in setup('fit'): train through a Trainer")
+        return CorpusStream(self.task, self.corpus, self.batch_size, batches, self.seed, self.passes)
 
 
 class IntegrationDataModule(SymbolicDataModule):

@@ -124,6 +124,7 @@ class Seq2SeqModule(L.LightningModule):
             share_embeddings=share_embeddings,
         )
         self.eval_set_names: list[str] = []
+        self.eval_tasks: dict[str, Task] = {}
         self.accuracy = torch.nn.ModuleDict()
         self.accuracy_in_beam = torch.nn.ModuleDict()
         self.outcome_shares = torch.nn.ModuleDict()
@@ -196,10 +197,11 @@ class Seq2SeqModule(L.LightningModule):
         if datamodule is not None:
             check_same_network(self.task.config(), datamodule.task)
         self.eval_set_names = names
+        self.eval_tasks = {name: self.task for name in names} | dict(getattr(datamodule, "eval_tasks", {}))
         self.accuracy = torch.nn.ModuleDict({name: MeanMetric() for name in names})
         self.accuracy_in_beam = torch.nn.ModuleDict({name: MeanMetric() for name in names})
         self.outcome_shares = torch.nn.ModuleDict(
-            {_metric_key(name, kind): MeanMetric() for name in names for kind in self.task.outcome_kinds}
+            {_metric_key(name, kind): MeanMetric() for name in names for kind in self.eval_tasks[name].outcome_kinds}
         )
 
     def decode(self, source: Tensor, beam_size: int) -> np.ndarray:
@@ -212,14 +214,15 @@ class Seq2SeqModule(L.LightningModule):
         )
         return beams.cpu().numpy()
 
-    def answer(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """Answers to a batch, scored by the task, in numpy: the problems, the best hypothesis (ids), whether it
-        is right, the task's other outcomes (`outcomes`, a mask per kind: failure kinds, stricter tolerances),
-        and with a beam every hypothesis (`beams`, best first) and whether any is right."""
+    def answer(self, batch: dict[str, Any], task: Task | None = None) -> dict[str, Any]:
+        """Answers to a batch, scored by `task` (the evaluation set's; default the model's), in numpy: the
+        problems, the best hypothesis (ids), whether it is right, the task's other outcomes (`outcomes`, a mask
+        per kind: failure kinds, stricter tolerances), and with a beam every hypothesis (`beams`, best first) and
+        whether any is right."""
         hp = self.hparams
         problems = {name: values.cpu().numpy() for name, values in batch["problems"].items()}
         beams = self.decode(batch["source"], hp.beam_size)
-        judged = [self.task.judge(problems, beams[:, j]) for j in range(beams.shape[1])]
+        judged = [(task or self.task).judge(problems, beams[:, j]) for j in range(beams.shape[1])]
         correct = np.stack([right for right, _ in judged], axis=1)
         return {
             "problems": problems,
@@ -233,7 +236,7 @@ class Seq2SeqModule(L.LightningModule):
     def _evaluate(self, batch: dict[str, Any], stage: str, dataloader_idx: int) -> dict[str, Any]:
         """Logs accuracy and loss; returns the answers (with the set's name) for callbacks to read."""
         name = self.eval_set_names[dataloader_idx]
-        answers = self.answer(batch)
+        answers = self.answer(batch, self.eval_tasks.get(name))
         correct = answers["correct"]
         size = batch["source"].shape[0]
         metric = self.accuracy[name]
@@ -272,7 +275,8 @@ class Seq2SeqModule(L.LightningModule):
         return source.cpu().numpy(), beams, [list(row) for row in zip(*readings, strict=True)]
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
-        return self.answer(batch)
+        names = self.eval_set_names
+        return self.answer(batch, self.eval_tasks.get(names[dataloader_idx]) if dataloader_idx < len(names) else None)
 
     # --- checkpoints ---------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
