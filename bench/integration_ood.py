@@ -6,19 +6,21 @@ FWD makes short problems with long solutions, BWD the reverse, IBP sits in betwe
 mode and tested on the others shows what the shape of its data taught it. Every step is skipped once its
 output exists, so an interrupted run continues where it stopped (run the same command again):
 1. corpora, with `lit-math generate` on every core: BWD, FWD, and IBP joined over the BWD corpus;
-2. one small model per mode, `lit-math fit` streaming its corpus once (resumed from its last.ckpt);
+2. one small model per mode, and one on the FWD + BWD mixture (half the batches each, the talk's audience
+   question), `lit-math fit` on the same budget of --examples each, in as many passes over its corpus as that
+   takes (resumed from its last.ckpt);
 3. `cross-eval` of every model, greedy and with a beam of 10, on each mode's held-out `valid` set and on the
    textbook integrals (`configs/integration/textbook_integrals.txt`; lines over --max-len tokens count as
    not encodable, so as wrong);
 4. the table (rows: trained on, columns: tested on, acc@1 and acc@10) and each corpus's lengths, printed and
    written to OUT/table.md.
-The FWD + BWD row waits for training on a mixture of corpora (the mixtures issue).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -30,13 +32,17 @@ import numpy as np
 import yaml
 
 from lit_math.cross_eval import cross_eval, markdown
-from lit_math.shards import read_pairs
+from lit_math.shards import read_manifest, read_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("bwd", "fwd", "ibp")
 SIZES = {"bwd": 100_000, "fwd": 20_000, "ibp": 20_000}
 """Pairs per corpus by default: at max_ops 5 one core makes about 880 BWD, 6.6 FWD and 2.6 IBP (joined) pairs/s."""
 QUICK = {"bwd": 300, "fwd": 40, "ibp": 40}
+MIXTURE = ("fwd", "bwd")
+"""The mixture's members, in equal shares."""
+EPOCH = 4000
+"""Training examples between checkpoints (no validation during training: `cross-eval` scores the models)."""
 MODEL = {"d_model": 128, "n_enc_layers": 2, "n_dec_layers": 2, "n_heads": 4, "lr": 5.0e-4, "warmup_steps": 100}
 
 
@@ -65,7 +71,8 @@ def generate(args: argparse.Namespace, out: Path, sizes: dict[str, int]) -> None
         # the same held-out set as training and evaluation (drawn once, cached): never written to a corpus
         held_out = data(mode, args, out, eval_size=args.eval_size)
         config = write_config(out / "configs" / f"generate_{mode}.yaml", {"data": held_out})
-        shard_size = max(sizes[mode] // 20, 10)
+        manifest = read_manifest(out / "corpus" / mode)  # a corpus keeps its shard size when it grows
+        shard_size = manifest["shard_size"] if manifest else max(sizes[mode] // 20, 10)
         words = [
             "--n",
             sizes[mode],
@@ -79,39 +86,62 @@ def generate(args: argparse.Namespace, out: Path, sizes: dict[str, int]) -> None
         lit_math("generate", "--config", config, *words)
 
 
-def train(args: argparse.Namespace, out: Path, sizes: dict[str, int]) -> dict[str, Path]:
+def train(args: argparse.Namespace, out: Path) -> dict[str, Path]:
+    """One model per mode and one on the mixture, each on `args.examples` examples (passes over its corpus)."""
     checkpoints = {}
-    for mode in MODES:
-        run = out / "runs" / mode
-        checkpoints[mode] = out / "models" / f"{mode}.ckpt"  # its name is the table's row
-        if checkpoints[mode].is_file():
+    epoch = min(EPOCH, args.examples) // 32 * 32
+    for name in [*MODES, "+".join(MIXTURE)]:
+        run = out / "runs" / name
+        checkpoints[name] = out / "models" / f"{name}.ckpt"  # its name is the table's row
+        if checkpoints[name].is_file():
             continue
-        epoch = max(min(sizes[mode] // 4, 20_000) // 32 * 32, 32)
-        source = str(out / "corpus" / mode)
+        members = name.split("+")
+        sources = {
+            mode: data(mode, args, out, source=str(out / "corpus" / mode), eval_size=args.eval_size) for mode in members
+        }
+        for mode, spec in sources.items():  # passes enough for its share of the budget
+            share = args.examples / len(members)
+            spec["init_args"]["passes"] = max(1, math.ceil(share / corpus_size(out, mode) * 1.1))
+        if len(members) == 1:
+            spec = sources[name]
+            spec["init_args"].update(epoch_size=epoch, batch_size=32)
+        else:
+            for member in sources.values():
+                del member["init_args"]["seed"]  # the mixture seeds its members
+            spec = {
+                "class_path": "lit_math.data.MixtureDataModule",
+                "init_args": {"members": sources, "epoch_size": epoch, "batch_size": 32},
+            }
         config = {
             "seed_everything": 0,
             "trainer": {
-                "max_epochs": -1,  # the corpus, streamed once, ends the run
+                "max_epochs": max(args.examples // epoch, 1),
                 "accelerator": "cpu",
                 "devices": 1,
                 "gradient_clip_val": 5.0,
                 "log_every_n_steps": 20,
+                "limit_val_batches": 0,
+                "num_sanity_val_steps": 0,
                 "default_root_dir": str(run),
                 "logger": {
                     "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
-                    "init_args": {"save_dir": str(out / "tensorboard"), "name": mode},
+                    "init_args": {"save_dir": str(out / "tensorboard"), "name": name},
                 },
             },
             "checkpoint": {"dirpath": str(run), "filename": "{epoch}-{step}"},
             "model": MODEL,
-            "data": data(mode, args, out, source=source, eval_size=args.eval_size, epoch_size=epoch, batch_size=32),
+            "data": spec,
         }
-        path = write_config(out / "configs" / f"train_{mode}.yaml", config)
+        path = write_config(out / "configs" / f"train_{name}.yaml", config)
         last = run / "last.ckpt"
         lit_math("fit", "--config", path, *(["--ckpt_path", last] if last.is_file() else []))
-        checkpoints[mode].parent.mkdir(exist_ok=True)
-        shutil.copyfile(last, checkpoints[mode])
+        checkpoints[name].parent.mkdir(exist_ok=True)
+        shutil.copyfile(last, checkpoints[name])
     return checkpoints
+
+
+def corpus_size(out: Path, mode: str) -> int:
+    return sum(1 for _ in read_pairs(out / "corpus" / mode))
 
 
 def evaluate(args: argparse.Namespace, out: Path, checkpoints: dict[str, Path]) -> dict[int, dict]:
@@ -158,19 +188,23 @@ def main() -> None:
     parser.add_argument("--max-len", type=int, default=128, help="longest problem or solution in tokens")
     parser.add_argument("--eval-size", type=int, default=200, help="held-out problems per mode")
     parser.add_argument("--beam", type=int, default=10)
+    parser.add_argument("--examples", type=int, default=40_000, help="training examples seen by each model")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     for mode in MODES:
         parser.add_argument(f"--{mode}", type=int, default=SIZES[mode], help=f"{mode.upper()} pairs in its corpus")
     args = parser.parse_args()
     if args.quick:
-        args.max_ops, args.eval_size, args.beam = 3, 8, 2
+        args.max_ops, args.eval_size, args.beam, args.examples = 3, 8, 2, 192
     sizes = QUICK if args.quick else {mode: getattr(args, mode) for mode in MODES}
     out = args.out.resolve()
     started = time.perf_counter()
     generate(args, out, sizes)
-    checkpoints = train(args, out, sizes)
+    checkpoints = train(args, out)
     tables = evaluate(args, out, checkpoints)
-    report = [f"# Integration out of distribution: max_ops {args.max_ops}, corpora {sizes}, {args.eval_size} held out"]
+    report = [
+        f"# Integration out of distribution: max_ops {args.max_ops}, corpora {sizes}, {args.examples:,} training "
+        f"examples a model, {args.eval_size} held out"
+    ]
     for beam, table in tables.items():
         report += [f"\n## {'greedy' if beam == 1 else f'beam {beam}: acc@1 (acc@{beam})'}\n"]
         report += [markdown(table["rows"], table["columns"], table["cells"])]

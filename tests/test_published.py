@@ -279,3 +279,35 @@ def test_a_huge_line_is_skipped_in_bounded_pieces_and_counted(tmp_path):
     read = read_published(path, IntegrationTask())
     assert read.lines == 3 and len(read.problem_offsets) == 3
     assert dict(read.rejected) == {"malformed": 1} and "longer than 100,000 bytes" in read.first["malformed"][2]
+
+
+PUBLISHED_CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "integration" / "published"
+
+
+def _on_fixtures(text: str) -> str:
+    """A published config with its corpus paths on the fixtures (the real ones are gigabytes, not shipped)."""
+    for mode in ("fwd", "bwd", "ibp"):
+        for split in ("train", "valid", "test"):
+            text = text.replace(f"data/prim_{mode}.{split}", str(FIXTURES / f"prim_fwd.{split}"))
+    return text.replace("configs/integration/", str(PUBLISHED_CONFIGS.parent) + "/")
+
+
+@pytest.mark.parametrize("name", ["fwd", "bwd", "ibp", "fwd_bwd"])
+def test_the_paper_scale_configs_read_the_published_corpora_with_the_papers_model(name, tmp_path):
+    from lit_math.cli import build_cli
+
+    text = (PUBLISHED_CONFIGS / f"{name}.yaml").read_text()
+    for mode in name.split("_"):
+        assert f"source: data/prim_{mode}.train" in text and f"data/prim_{mode}.test" in text
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(_on_fixtures(text))
+    cli = build_cli(["--config", str(config), "--trainer.accelerator", "cpu"], run=False)
+    model = {k: cli.model.hparams[k] for k in ("d_model", "n_enc_layers", "n_dec_layers", "n_heads")}
+    assert model == {"d_model": 512, "n_enc_layers": 6, "n_dec_layers": 6, "n_heads": 8}
+    members = getattr(cli.datamodule, "member_data", {name: cli.datamodule})
+    assert [data.task.mode for data in members.values()] == name.split("_")
+    assert all(
+        (data.task.max_ops, data.task.max_len, data.source) == (15, 512, str(FIXTURES / "prim_fwd.train"))
+        for data in members.values()
+    )
+    assert any("textbook" in (data.eval_files or {}) for data in members.values())
