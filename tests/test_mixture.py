@@ -2,6 +2,7 @@
 member's training, resume mid-epoch, ranks that never repeat a batch, evaluation under each member's name."""
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,3 +137,29 @@ def test_shares_are_logged_and_each_member_is_evaluated_under_its_name(tmp_path)
 def test_a_mixture_that_cannot_be_is_one_line(members, weights, message):
     with pytest.raises(ConfigError, match=message):
         MixtureDataModule(members=members, weights=weights, epoch_size=64 * 20, batch_size=64)
+
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "mixtures"
+
+
+def test_the_primed_gcd_config_fits_and_its_checkpoint_validates_on_its_own_mixture(run_main, tmp_path):
+    small = ["--data.epoch_size", "5120", "--trainer.max_epochs", "1", "--trainer.limit_val_batches", "1"]
+    logs = ["--trainer.logger.init_args.save_dir", str(tmp_path / "logs"), "--checkpoint.dirpath", str(tmp_path)]
+    code, err = run_main("fit", "--config", CONFIGS / "gcd_primed.yaml", *small, *logs)
+    assert code == 0, err[-3000:]
+    code, err = run_main("validate", "--ckpt_path", tmp_path / "last.ckpt", "--trainer.limit_val_batches", "1")
+    assert code == 0, err[-3000:]
+    for name in ("natural/natural", "natural/classes", "primer/natural", "primer/classes"):
+        assert f"val/{name}/acc" in run_main.out
+
+
+def test_the_eigenvalue_laws_config_mixes_two_spectra_of_one_network():
+    from lit_math.cli import build_cli
+
+    cli = build_cli(["--config", str(CONFIGS / "eigenvalues_laws_cpu.yaml")], run=False)
+    members = cli.datamodule.member_data
+    assert {name: data.task.eigen_distribution for name, data in members.items()} == {
+        "semicircle": "semicircle",
+        "laplace": "laplace",
+    }
+    assert cli.model.task == members["semicircle"].task and cli.datamodule.counts.tolist() == [250, 250]
