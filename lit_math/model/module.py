@@ -136,6 +136,8 @@ class Seq2SeqModule(L.LightningModule):
                 f"model {', '.join(changed)} sets the default encoder-decoder transformer, but the network is "
                 f"{type(chosen).__name__}: set its own knobs instead (--model.network.help {type(chosen).__name__})"
             )
+        for name in vars(transformer):  # the hyper-parameters say which network was trained, and nothing else
+            self.hparams.pop(name, None)
         self.hparams["network"] = chosen.config()
         return chosen
 

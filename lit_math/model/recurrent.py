@@ -17,7 +17,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lit_math.errors import ConfigError, check_int
 from lit_math.model.network import Network
-from lit_math.model.transformer import Seq2SeqTransformer
 from lit_math.model.translator import Translator, select
 
 Hidden = Tensor | tuple[Tensor, Tensor]
@@ -52,8 +51,7 @@ class RecurrentSeq2Seq(Translator):
         self.combine = nn.Linear(2 * hidden, hidden)
         self.drop = nn.Dropout(dropout)
         self.output = nn.Linear(hidden, vocab_size, bias=False)
-        self.output.weight = self.tgt_tokens.weight
-        self.apply(Seq2SeqTransformer._init)  # embeddings and projections as the transformers'; cells as torch's
+        self.output.weight = self.tgt_tokens.weight  # torch's initialisation: the transformers' N(0, 0.02) stalls it
 
     def _first_state(self, last: Tensor) -> Tensor:
         """(layers * directions, N, H) -> (layers, N, H): both directions of a layer, projected."""
