@@ -3,6 +3,8 @@ validates, translates, saves and reloads, under bf16-mixed too; old checkpoints 
 network that cannot serve a task says so in one line."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import lightning as L
@@ -28,7 +30,8 @@ from lit_math.tasks import GCDTask
 
 from .helpers import tiny_data, trainer
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "networks"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "networks"
 TINY = {
     "EncoderDecoder": EncoderDecoder(d_model=32, n_enc_layers=1, n_dec_layers=1, n_heads=4),
     "DecoderOnly": DecoderOnly(d_model=32, n_layers=2, n_heads=4),
@@ -233,3 +236,27 @@ def test_looped_layers_share_their_weights():
     )
     assert len(looped.encoder) == 3 and looped.encoder[0] is looped.encoder[2]
     assert sum(p.numel() for p in looped.parameters()) == sum(p.numel() for p in plain.parameters())
+
+
+DDP_NETWORKS = ["DecoderOnly", "LSTMSeq2Seq"]  # one of each decoding state: a key/value cache, a hidden state
+
+
+def test_networks_train_under_ddp_and_validate_as_one_process(tmp_path):
+    """Two CPU processes (gloo), from a script (Lightning's launcher re-executes the command line)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "ddp_networks_run.py"), str(tmp_path), *DDP_NETWORKS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    for name in DDP_NETWORKS:
+        ddp = json.loads((tmp_path / f"{name}.json").read_text())
+        module = Seq2SeqModule.load_from_checkpoint(tmp_path / f"{name}.ckpt")
+        assert type(module.network).__name__ == name
+        results = trainer(tmp_path).validate(module, tiny_data(natural_size=150, per_class=2), verbose=False)
+        single = {k: v for per_set in results for k, v in per_set.items()}
+        for metric in ("val/natural/acc", "val/classes/acc"):
+            assert ddp[metric] == pytest.approx(single[metric], abs=1e-7), (name, metric)
+        assert ddp["val/natural/loss"] == pytest.approx(single["val/natural/loss"], rel=1e-4)
