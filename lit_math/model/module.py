@@ -70,7 +70,7 @@ class Seq2SeqModule(L.LightningModule):
         ffn_dim: Feed-forward width (default 4 * d_model).
         dropout: Dropout rate.
         share_embeddings: Tie the decoder's input embedding and output projection.
-        network: Another architecture than the encoder-decoder transformer that the six knobs above describe (then
+        network: Another architecture than the encoder-decoder transformer that the knobs above describe (then
             leave them out), with its own knobs: ``--model.network lit_math.model.LSTMSeq2Seq
             --model.network.hidden 256`` (``--model.network.help LSTMSeq2Seq`` lists them).
         lr: Peak learning rate of Adam (the GCD studies: 5e-5 to 1e-4).
