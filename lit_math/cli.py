@@ -27,6 +27,7 @@ from lit_math.checkpoint_io import AtomicCheckpointIO
 from lit_math.data import StreamingDataModule, data_families
 from lit_math.errors import ConfigError
 from lit_math.model import Seq2SeqModule
+from lit_math.model.network import network_from_config
 from lit_math.process import EVALUATION_NOISE, SIGTERM, Terminated, quiet_third_party, stop_at_once_on_sigterm
 
 DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transformers on generated problems.
@@ -42,6 +43,13 @@ DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transfor
 
 EVALUATION_KNOBS = ("beam_size", "length_penalty", "beam_early_stopping", "eval_max_len")
 """Model settings that only change decoding: a checkpoint may be evaluated with others."""
+
+
+def _setting(value: Any) -> Any:
+    """A model setting in a form that compares: a network given on the command line (a Namespace) and as a
+    checkpoint saved it (a dict, its class_path spelt either way) are the same `Network`."""
+    value = value.as_dict() if isinstance(value, Namespace) else value
+    return network_from_config(value) if isinstance(value, dict) and "class_path" in value else value
 
 
 class LitMathCLI(LightningCLI):
@@ -116,9 +124,9 @@ class LitMathCLI(LightningCLI):
         chosen = {name for name in model if name in given and given[name] != defaults.get(name)}
         model = {name: value for name, value in model.items() if name not in chosen & set(EVALUATION_KNOBS)}
         conflicts = [
-            f"{name}={given[name]!r} (checkpoint: {value!r})"
+            f"{name}={_setting(given[name])!r} (checkpoint: {_setting(value)!r})"
             for name, value in model.items()
-            if name in chosen and given[name] != value
+            if name in chosen and _setting(given[name]) != _setting(value)
         ]
         if conflicts:
             raise ConfigError(

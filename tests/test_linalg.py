@@ -220,8 +220,16 @@ def test_every_linalg_config_is_the_experiment_it_names(name):
     config = Path(__file__).resolve().parents[1] / "configs" / "linalg" / f"{name}.yaml"
     cli = build_cli(["--config", str(config), "--trainer.accelerator", "cpu"], run=False)
     t = cli.datamodule.task
-    assert t.operation == name.removesuffix("_cpu").removesuffix("_sizes") and cli.model.task == t
-    layers = (cli.model.hparams.n_enc_layers, cli.model.hparams.n_dec_layers, cli.model.hparams.d_model)
+    networks = {"lstm": "LSTMSeq2Seq", "gru": "GRUSeq2Seq", "mlp": "MLP"}  # a CPU experiment, another network
+    operation, _, variant = name.rpartition("_")
+    if variant not in ("cpu", "sizes", *networks):
+        operation, variant = name, ""
+    assert t.operation == operation and cli.model.task == t
+    assert type(cli.model.network).__name__ == networks.get(variant, "EncoderDecoder")
+    if variant in networks:
+        assert (t.rows, t.input_encoding) == (3, "P1000") and config.with_name(f"{operation}_cpu.yaml").is_file()
+    network = cli.model.network  # the transformer's knobs, given as model.d_model, ... (the papers' configs)
+    layers = None if variant in networks else (network.n_enc_layers, network.n_dec_layers, network.d_model)
     if name == "eigenvalues":  # the paper's: 6-layer encoder, 1-layer decoder, 512 wide, FP15 in and out, 5x5
         assert layers == (6, 1, 512) and (t.input_encoding, t.output_encoding, t.rows) == ("FP15", "FP15", 5)
     if name == "transpose":

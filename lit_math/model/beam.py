@@ -1,4 +1,5 @@
-"""Beam search over a `Seq2SeqTransformer`, incremental with its key/value cache.
+"""Beam search over any network (`Translator`), incremental with its decoding state (a transformer's key/value
+cache, a recurrent network's hidden state).
 
 Finished hypotheses leave the beam for a pool of the best `beam_size` per source, ranked by their log
 probability divided by length ** length_penalty; the beam goes on with the best unfinished continuations.
@@ -12,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lit_math.errors import check_int
-from lit_math.model.transformer import Seq2SeqTransformer
+from lit_math.model.translator import Translator
 
 
 class _Pool:
@@ -36,7 +37,7 @@ class _Pool:
 
 @torch.no_grad()
 def beam_search(
-    model: Seq2SeqTransformer,
+    model: Translator,
     source: Tensor,
     beam_size: int,
     max_len: int | None = None,
@@ -50,20 +51,17 @@ def beam_search(
     completed with its best unfinished beams (no EOS: a task scores them wrong).
     """
     b = check_int("beam_size", beam_size, 1)
-    max_len = min(max_len or model.max_target_len - 1, model.max_target_len - 1)
+    max_len = model.decode_len(max_len)
     n, device = source.shape[0], source.device
-    memory, mask = model.encode(source)
-    memory_kv = model.memory_kv(memory.repeat_interleave(b, dim=0))
-    mask = mask.repeat_interleave(b, dim=0)
+    state = model.reorder(model.start(source), torch.arange(n, device=device).repeat_interleave(b))
     tokens = torch.full((n * b, 1), model.bos_id, dtype=torch.long, device=device)
     scores = torch.full((n, b), float("-inf"), device=device)
     scores[:, 0] = 0.0  # all beams start equal: expand only the first
     pools = [_Pool(b, length_penalty, early_stopping) for _ in range(n)]
     done = [False] * n
-    cache = None
     for step in range(max_len):
-        logits, cache = model.decode(tokens[:, -1:], memory_kv, mask, cache, start=step)
-        log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)
+        logits, state = model.step(tokens[:, -1], state, step)
+        log_probs = F.log_softmax(logits.float(), dim=-1)
         vocab = log_probs.shape[-1]
         candidates = (scores.reshape(-1, 1) + log_probs).reshape(n, b * vocab)
         top_scores, top_index = candidates.topk(2 * b, dim=1)
@@ -89,7 +87,7 @@ def beam_search(
                 next_scores.append(score)
         order = torch.tensor(rows, device=device)
         tokens = torch.cat([tokens[order], torch.tensor(next_tokens, device=device)[:, None]], dim=1)
-        cache = [(k[order], v[order]) for k, v in cache]
+        state = model.reorder(state, order)
         scores = torch.tensor(next_scores, device=device).reshape(n, b)
         if all(done):
             break

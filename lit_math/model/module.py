@@ -15,7 +15,7 @@ from torchmetrics import MeanMetric
 from lit_math.encoding import Vocabulary
 from lit_math.errors import ConfigError, check_choice, check_int
 from lit_math.model.beam import beam_search
-from lit_math.model.transformer import Seq2SeqTransformer
+from lit_math.model.network import EncoderDecoder, Network, network_from_config
 from lit_math.tasks import Problems, Task, build_task
 
 SCHEDULES: tuple[str, ...] = ("constant", "inverse_sqrt", "cosine")
@@ -70,6 +70,9 @@ class Seq2SeqModule(L.LightningModule):
         ffn_dim: Feed-forward width (default 4 * d_model).
         dropout: Dropout rate.
         share_embeddings: Tie the decoder's input embedding and output projection.
+        network: Another architecture than the encoder-decoder transformer that the knobs above describe (then
+            leave them out), with its own knobs: ``--model.network lit_math.model.LSTMSeq2Seq
+            --model.network.hidden 256`` (``--model.network.help LSTMSeq2Seq`` lists them).
         lr: Peak learning rate of Adam (the GCD studies: 5e-5 to 1e-4).
         warmup_steps: Steps of linear warm-up from 0 to lr.
         schedule: After warm-up: ``constant``, ``inverse_sqrt`` or ``cosine`` (to zero at the last step).
@@ -91,6 +94,7 @@ class Seq2SeqModule(L.LightningModule):
         ffn_dim: int | None = None,
         dropout: float = 0.0,
         share_embeddings: bool = True,
+        network: Network | None = None,
         lr: float = 1e-4,
         warmup_steps: int = 1000,
         schedule: str = "constant",
@@ -111,23 +115,32 @@ class Seq2SeqModule(L.LightningModule):
         if eval_max_len is not None:  # the decoder has positions for the task's longest answer, no more
             check_int("eval_max_len", eval_max_len, 1, self.task.max_target_len - 1)
         self.vocabulary: Vocabulary = self.task.vocabulary
-        self.model = Seq2SeqTransformer(
-            len(self.vocabulary),
-            self.task.max_source_len,
-            self.task.max_target_len,
-            d_model=d_model,
-            n_enc_layers=n_enc_layers,
-            n_dec_layers=n_dec_layers,
-            n_heads=n_heads,
-            ffn_dim=ffn_dim,
-            dropout=dropout,
-            share_embeddings=share_embeddings,
-        )
+        transformer = EncoderDecoder(d_model, n_enc_layers, n_dec_layers, n_heads, ffn_dim, dropout, share_embeddings)
+        self.network = transformer if network is None else self._chosen(network, transformer)
+        self.network.check_task(self.task)
+        self.model = self.network.build(len(self.vocabulary), self.task.max_source_len, self.task.max_target_len)
         self.eval_set_names: list[str] = []
         self.eval_tasks: dict[str, Task] = {}
         self.accuracy = torch.nn.ModuleDict()
         self.accuracy_in_beam = torch.nn.ModuleDict()
         self.outcome_shares = torch.nn.ModuleDict()
+
+    def _chosen(self, network: Network | dict[str, Any], transformer: EncoderDecoder) -> Network:
+        """The network asked for, kept in the hyper-parameters as its config; the default transformer's knobs may
+        not be set beside it (they would be ignored)."""
+        chosen = network_from_config(network)
+        changed = [
+            f"{name}={value!r}" for name, value in vars(transformer).items() if value != getattr(EncoderDecoder, name)
+        ]
+        if changed:
+            raise ConfigError(
+                f"model {', '.join(changed)} sets the default encoder-decoder transformer, but the network is "
+                f"{type(chosen).__name__}: set its own knobs instead (--model.network.help {type(chosen).__name__})"
+            )
+        for name in vars(transformer):  # the hyper-parameters say which network was trained, and nothing else
+            self.hparams.pop(name, None)
+        self.hparams["network"] = chosen.config()
+        return chosen
 
     # --- training ------------------------------------------------------------------------------------
     def loss(self, batch: dict[str, Any]) -> Tensor:

@@ -1,4 +1,4 @@
-"""An encoder-decoder transformer for short token sequences, with incremental greedy decoding.
+"""An encoder-decoder transformer for short token sequences, with incremental decoding.
 
 Pre-norm blocks, learned absolute positions sized to the task's real sequence lengths, and
 `scaled_dot_product_attention`. Decoding keeps a key/value cache per decoder layer, and computes the
@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lit_math.errors import ConfigError, check_int
+from lit_math.model.translator import Translator, select
 
 
 class Attention(nn.Module):
@@ -98,10 +99,8 @@ class DecoderLayer(nn.Module):
         return x + self.drop(self.ffn(self.norm3(x))), new_cache
 
 
-class Seq2SeqTransformer(nn.Module):
+class Seq2SeqTransformer(Translator):
     """Encoder-decoder over one vocabulary whose ids 0, 1, 2 are padding, begin and end of sequence."""
-
-    pad_id, bos_id, eos_id = 0, 1, 2
 
     def __init__(
         self,
@@ -188,29 +187,15 @@ class Seq2SeqTransformer(nn.Module):
         memory, mask = self.encode(source)
         return self.decode(target_in, self.memory_kv(memory), mask)[0]
 
-    @torch.no_grad()
-    def generate(self, source: Tensor, max_len: int | None = None, use_cache: bool = True) -> Tensor:
-        """Greedy decoding: ids (N, <= max_len) after BOS, PAD after each row's EOS.
-
-        With `use_cache`, each step feeds one token and reuses the keys and values of earlier steps;
-        without it, each step re-decodes the whole prefix (the reference the cache is tested against).
-        """
-        max_len = min(max_len or self.max_target_len - 1, self.max_target_len - 1)
+    def start(self, source: Tensor) -> tuple[list[tuple[Tensor, Tensor]], Tensor, None]:
+        """The cross-attention keys and values of the encoded source (computed once), its mask, no cache yet."""
         memory, mask = self.encode(source)
-        memory_kv = self.memory_kv(memory)
-        n = source.shape[0]
-        prefix = torch.full((n, 1), self.bos_id, dtype=torch.long, device=source.device)
-        done = torch.zeros(n, dtype=torch.bool, device=source.device)
-        cache = None
-        for step in range(max_len):
-            if use_cache:
-                logits, cache = self.decode(prefix[:, -1:], memory_kv, mask, cache, start=step)
-            else:
-                logits, _ = self.decode(prefix, memory_kv, mask)
-            token = logits[:, -1].argmax(dim=-1)
-            token = torch.where(done, torch.full_like(token, self.pad_id), token)
-            prefix = torch.cat([prefix, token[:, None]], dim=1)
-            done |= token == self.eos_id
-            if bool(done.all()):
-                break
-        return prefix[:, 1:]
+        return self.memory_kv(memory), mask, None
+
+    def step(self, tokens: Tensor, state: tuple, position: int) -> tuple[Tensor, tuple]:
+        memory_kv, mask, cache = state
+        logits, cache = self.decode(tokens[:, None], memory_kv, mask, cache, start=position)
+        return logits[:, -1], (memory_kv, mask, cache)
+
+    def reorder(self, state: tuple, rows: Tensor) -> tuple:
+        return select(state, rows)
