@@ -79,6 +79,9 @@ class Seq2SeqModule(L.LightningModule):
             also logs ``acc@<beam_size>``: right when any of the hypotheses is.
         length_penalty: Beam scores are log probabilities over length ** length_penalty.
         beam_early_stopping: Stop a source's search once it has ``beam_size`` finished hypotheses.
+        compile: Train with the network's forward compiled by ``torch.compile`` (the first steps pay the
+            compilation; evaluation decodes uncompiled). Off by default: ``bench/training.py`` measured no gain on
+            CPU, ``bench/gpu.py`` measures it on a GPU.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class Seq2SeqModule(L.LightningModule):
         beam_size: int = 1,
         length_penalty: float = 1.0,
         beam_early_stopping: bool = True,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         check_choice("schedule", schedule, SCHEDULES)
@@ -129,6 +133,11 @@ class Seq2SeqModule(L.LightningModule):
         self.outcome_shares = torch.nn.ModuleDict()
 
     # --- training ------------------------------------------------------------------------------------
+    def configure_model(self) -> None:
+        """Compiles in place (`nn.Module.compile`), so parameter names and checkpoints stay those of the plain network."""
+        if self.hparams.compile:
+            self.model.compile()
+
     def loss(self, batch: dict[str, Any]) -> Tensor:
         target = batch["target"]
         logits = self.model(batch["source"], target[:, :-1])
