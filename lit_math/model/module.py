@@ -134,7 +134,7 @@ class Seq2SeqModule(L.LightningModule):
 
     # --- training ------------------------------------------------------------------------------------
     def configure_model(self) -> None:
-        """Compiles in place (`nn.Module.compile`), so parameter names and checkpoints stay those of the plain network."""
+        """Compiled in place (`nn.Module.compile`): parameter names and checkpoints stay the plain network's."""
         if self.hparams.compile:
             self.model.compile()
 
