@@ -1,7 +1,7 @@
 """The GPU check in one command: training throughput, MFU, peak memory and dataloader wait on one CUDA device.
 
     python3 bench/gpu.py [--quick] [--json bench/out/gpu.json]
-    python3 bench/gpu.py --quick --device cpu    # tiny sizes, 4 steps, fp32, 0/2 workers, no compile: for tests
+    python3 bench/gpu.py --quick --device cpu    # tiny sizes, 3 steps, fp32, 0/2 workers, no compile: for tests
 
 For the GCD paper model (configs/gcd/base30.yaml: 4+4 layers x 512), the tiny GCD model (configs/gcd/tiny.yaml) and
 the symbolic BWD paper model (configs/integration/bwd.yaml: 6+6 x 512) trained from a corpus written here (random
@@ -94,8 +94,8 @@ def measure(case: str, workers: int, compiled: bool, steps: int, warmup: int, de
     """One fit of `steps` steps; figures over the steps after `warmup` (synchronised once at each end)."""
     import lightning as L
     import torch
-    from lightning.pytorch.profilers import Profiler
 
+    from bench.training import DataloaderWait
     from lit_math.cli import build_cli
 
     config, knobs = CASES[case]
@@ -117,6 +117,7 @@ def measure(case: str, workers: int, compiled: bool, steps: int, warmup: int, de
         cli = build_cli(args, run=False)
         sync = torch.cuda.synchronize if device == "cuda" else lambda: None
         marks: dict[str, float] = {}
+        wait = DataloaderWait()
         shapes: list[tuple[int, int, int]] = []
         real_tokens: list[Any] = []  # device tensors, read once at the end: no host synchronisation per step
 
@@ -126,7 +127,7 @@ def measure(case: str, workers: int, compiled: bool, steps: int, warmup: int, de
                     marks["first"] = time.perf_counter()
                 if trainer.global_step == warmup:
                     sync()
-                    marks["start"] = time.perf_counter()
+                    marks["start"], wait.timing = time.perf_counter(), True
                 if trainer.global_step >= warmup:
                     source, target = batch["source"], batch["target"]
                     shapes.append((source.shape[0], source.shape[1], target.shape[1] - 1))
@@ -140,24 +141,6 @@ def measure(case: str, workers: int, compiled: bool, steps: int, warmup: int, de
                     sync()
                     marks["end"] = time.perf_counter()
 
-        class DataloaderWait(Profiler):
-            """Time in `next(dataloader)` once timing has started (Lightning's loop names that action)."""
-
-            def __init__(self) -> None:
-                super().__init__()
-                self.began, self.waited = 0.0, 0.0
-
-            def start(self, action_name: str) -> None:
-                self.began = time.perf_counter()
-
-            def stop(self, action_name: str) -> None:
-                if action_name.endswith("train_dataloader_next") and "start" in marks:
-                    self.waited += time.perf_counter() - self.began
-
-            def summary(self) -> str:
-                return ""
-
-        wait = DataloaderWait()
         cli.trainer.profiler = wait
         cli.trainer.callbacks.append(Timer())
         if device == "cuda":
@@ -231,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/gpu.py: no CUDA device here (torch.cuda.is_available() is False); --device cpu runs tiny sizes")
         return 2
     if args.device == "cpu":
-        steps, warmup = 4, 2
+        steps, warmup = 3, 1
     else:
         steps, warmup = (40, 10) if args.quick else (200, 30)
         torch.backends.cuda.matmul.allow_tf32 = True

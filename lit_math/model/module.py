@@ -165,7 +165,10 @@ class Seq2SeqModule(L.LightningModule):
                 {"name": "decay", "params": [parameters[i] for i in order[:decayed]], "weight_decay": hp.weight_decay},
                 {"name": "no_decay", "params": [parameters[i] for i in order[decayed:]], "weight_decay": 0.0},
             ]
-        optimizer = torch.optim.AdamW(groups, lr=hp.lr)
+        # Fused AdamW (one kernel for all parameters): +14% examples/s on the tiny GCD model on one core (issue 18).
+        # Lightning refuses gradient clipping with a fused optimizer under mixed precision: there it steps foreach.
+        mixed = self._trainer is not None and str(self.trainer.precision).endswith("-mixed")
+        optimizer = torch.optim.AdamW(groups, lr=hp.lr, fused=None if mixed else True, foreach=True if mixed else None)
         total = int(self.trainer.estimated_stepping_batches) if hp.schedule == "cosine" else 0
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: lr_factor(step, hp.warmup_steps, hp.schedule, total)
