@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         steps, warmup = 3, 1
     else:
         steps, warmup = (40, 10) if args.quick else (200, 30)
-        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.set_float32_matmul_precision("high")  # as `lit-math fit` sets it
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
