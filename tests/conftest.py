@@ -10,6 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# One torch thread in the test process and in the processes tests start (set before torch is imported): the
+# suite's models are tiny, and on a shared 2-core machine two threads spin-wait on each other (a test that ran
+# 15 minutes at load 8 ran in under a minute with one thread). A value the user sets is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 def _untracked() -> set[str] | None:
     result = subprocess.run(
