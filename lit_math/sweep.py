@@ -22,8 +22,8 @@ import logging
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -212,10 +212,9 @@ def check_point(words: list[str]) -> type:
     from lit_math.cli import _config_error, build_cli
 
     said = io.StringIO()
-    logging.disable(logging.INFO)  # Lightning's "Seed set to 0", "GPU available: ..." for every point
     try:
         check_config_files(words)
-        with redirect_stderr(said), redirect_stdout(io.StringIO()):
+        with redirect_stderr(said), redirect_stdout(io.StringIO()), lightning_info_off():
             cli = build_cli(words, run=False)
     except SystemExit:  # the CLI's parser said it in one line (and a pointer to --help)
         line = said.getvalue().strip().splitlines()[0] if said.getvalue().strip() else "the CLI refused it"
@@ -225,9 +224,17 @@ def check_point(words: list[str]) -> type:
         if cause is None:
             raise
         raise ConfigError(str(cause)) from None
+    return type(cli.datamodule)
+
+
+@contextmanager
+def lightning_info_off() -> Iterator[None]:
+    """Without Lightning's notes ("Seed set to 0", "GPU available: ...") for each point parsed or evaluated."""
+    logging.disable(logging.INFO)
+    try:
+        yield
     finally:
         logging.disable(logging.NOTSET)
-    return type(cli.datamodule)
 
 
 def validate(sweep: Sweep) -> Sweep:
@@ -451,7 +458,8 @@ def cross_table(sweep: Sweep) -> str:
             data = load_data_config(sweep.folder(point) / RUN / "config.yaml")
             target.write_text(yaml.safe_dump({"data": data}))
             datas.append(target)
-    _, columns, cells, _ = cross_eval([sweep.last_checkpoint(p) for p in finished], datas)
+    with lightning_info_off():
+        _, columns, cells, _ = cross_eval([sweep.last_checkpoint(p) for p in finished], datas)
     return cross_markdown([p.name for p in finished], columns, cells)
 
 
@@ -462,6 +470,7 @@ def main(argv: Sequence[str]) -> int:
     """Run a `fit` for every point of a grid of knobs (and seeds), resumably, then write OUT/summary.md and
     OUT/summary.png: the final and best value of chosen metrics against the swept knobs."""
     from lit_math.data.executors import CONNECT_TIMEOUT_S
+    from lit_math.process import quiet_third_party
 
     parser = argparse.ArgumentParser(prog="lit-math sweep", description=main.__doc__)
     parser.add_argument(
@@ -510,6 +519,7 @@ def main(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT_S, metavar="SECONDS")
     args = parser.parse_args(argv)
+    quiet_third_party()
     try:
         sweep, metrics, cross = settings(args)
         sweep = validate(sweep)
