@@ -605,8 +605,8 @@ def run(args: argparse.Namespace, sweep: Sweep, steps: list[tuple[int, Point, st
     print(f"lit-math sweep: wrote {out / 'summary.md'} and {out / 'summary.png'}")
     if failed:
         print(
-            f"lit-math sweep: {len(failed)} points failed ({', '.join(failed)}): their fit.log says why; run the "
-            "same command again to retry them",
+            f"lit-math sweep: {len(failed)} of {len(todo)} points failed ({', '.join(failed)}): their fit.log says "
+            "why; run the same command again to retry them",
             file=sys.stderr,
         )
         return 1

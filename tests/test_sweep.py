@@ -111,3 +111,18 @@ def test_the_shipped_sweeps_are_valid(name, tmp_path):
     assert [what for _, _, what in plan(sweep)] == ["run"] * len(sweep.points())
     assert cross == (name == "eigen_laws")
     assert json.loads(json.dumps(sweep.record(sweep.points()[0])))["fit"][0] == "--config"
+
+
+def test_points_run_on_a_dask_cluster_and_a_failed_one_is_retried_by_a_rerun(tmp_path, run_main):
+    pytest.importorskip("distributed")
+    out = tmp_path / "sweep"
+    (out / "base=30" / "fit.log").mkdir(parents=True)  # this point cannot write its log: it fails, not the other
+    command = ["sweep", "--config", TINY, "--grid", "data.base=10,30", *SMALL, "--out", out, "--executor", "dask"]
+    code, err = run_main(*command)
+    assert code == 1 and "base=30 failed: IsADirectoryError" in err and "1 of 2 points failed (base=30)" in err
+    assert (out / "base=10" / "done.json").is_file() and not (out / "base=30" / "done.json").exists()
+    assert "| 30 | 0 (1 not finished) | n/a |" in (out / "summary.md").read_text()
+    (out / "base=30" / "fit.log").rmdir()
+    code, err = run_main(*command)
+    assert code == 0, err[-3000:]
+    assert "base=10 (finished), base=30 (run)" in run_main.out and (out / "base=30" / "done.json").is_file()
