@@ -36,6 +36,8 @@ from lit_math.errors import ConfigError, check_int, shown
 SWEEP_KEYS = ("config", "grid", "seeds", "metrics", "cross")
 """What a sweep file may hold (the command's options of the same names)."""
 KNOB = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+DESCRIPTION = """Run a `fit` for every point of a grid of knobs (and seeds), resumably, then write OUT/summary.md
+and OUT/summary.png: the final and best value of chosen metrics against the swept knobs."""
 RUN = "version_0"
 """The run folder inside a point's folder (`name/version_N`, as cross-eval labels runs)."""
 DEFAULT_METRICS = re.compile(r"val/[^/]+/acc|gcd/learned")
@@ -466,13 +468,11 @@ def cross_table(sweep: Sweep) -> str:
 # --- the command ------------------------------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str]) -> int:
-    """Run a `fit` for every point of a grid of knobs (and seeds), resumably, then write OUT/summary.md and
-    OUT/summary.png: the final and best value of chosen metrics against the swept knobs."""
+def parser() -> argparse.ArgumentParser:
+    """The options of `lit-math sweep`."""
     from lit_math.data.executors import CONNECT_TIMEOUT_S
-    from lit_math.process import quiet_third_party
 
-    parser = argparse.ArgumentParser(prog="lit-math sweep", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="lit-math sweep", description=DESCRIPTION)
     parser.add_argument(
         "--sweep",
         type=Path,
@@ -518,7 +518,14 @@ def main(argv: Sequence[str]) -> int:
         "cluster of --parallel processes); the out folder must be on a file system the workers share",
     )
     parser.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT_S, metavar="SECONDS")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    """`lit-math sweep ...`: the exit code (2: a bad grid or setting, said in one line; 1: a point failed)."""
+    from lit_math.process import quiet_third_party
+
+    args = parser().parse_args(argv)
     quiet_third_party()
     try:
         sweep, metrics, cross = settings(args)
