@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -100,6 +101,11 @@ class Sweep:
                 "values of each knob differ in letters, digits, '.', '-' or '+'"
             )
         return points
+
+    @property
+    def shown_configs(self) -> list[str]:
+        """The configs as the user would name them (from the folder the sweep ran in)."""
+        return [os.path.relpath(config, self.cwd) for config in self.configs]
 
     def folder(self, point: Point) -> Path:
         return Path(self.out) / point.name
@@ -366,35 +372,60 @@ def spread(values: list[float]) -> tuple[float, float]:
 
 
 def cell(values: list[float]) -> str:
+    """'0.450 ± 0.071' over seeds; counts (learned GCDs) as '12' or '12.5 ± 0.7'."""
     mean, std = spread(values)
     if np.isnan(mean):
         return "n/a"
-    text = f"{mean:.3f}" if abs(mean) < 10 else f"{mean:.1f}"
-    return text + (
-        f" ± {std:.3f}" if len(values) > 1 and abs(mean) < 10 else f" ± {std:.1f}" if len(values) > 1 else ""
-    )
+    counts = all(float(v).is_integer() for v in values)
+    if len(values) == 1:
+        return f"{mean:.0f}" if counts else f"{mean:.3f}"
+    digits = 1 if counts or abs(mean) >= 10 else 3
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def markdown(sweep: Sweep, metrics: list[str], rows: list[Row], cross: str | None) -> str:
+def markdown(sweep: Sweep, metrics: list[str], rows: list[Row], sections: Sequence[tuple[str, str]] = ()) -> str:
+    """The summary table, then `sections` (title, markdown body)."""
     swept, fixed = sweep.swept, [a for a in sweep.axes if len(a.values) == 1]
     lines = [f"# Sweep of {', '.join(a.knob for a in swept) or 'seeds'}", ""]
-    lines.append(f"Configs: {', '.join(sweep.configs)}")
+    lines.append(f"Configs: {', '.join(sweep.shown_configs)}")
     if fixed:
         lines.append("Fixed: " + ", ".join(f"{a.knob}={a.values[0]}" for a in fixed))
     seeds = "the configs' own"
     if sweep.seeds > 1:
         knobs = "seed_everything and data.seed" if sweep.data_seed else "seed_everything"
         seeds = f"{sweep.seeds} per point ({knobs} 0..{sweep.seeds - 1})"
-    lines += [f"Seeds: {seeds}; mean ± standard deviation over seeds", ""]
+        seeds += "; mean ± standard deviation over seeds"
+    lines += [f"Seeds: {seeds}", ""]
     header = [a.knob for a in swept] + ["runs"] + [f"{m} {kind}" for m in metrics for kind in ("final", "best")]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(swept) + "---:|" * (len(header) - len(swept))]
     for row in rows:
         runs = f"{row.runs}" + (f" ({row.missing} not finished)" if row.missing else "")
         values = [cell(getattr(row, kind)[m]) for m in metrics for kind in ("final", "best")]
         lines.append("| " + " | ".join([*(row.settings[a.knob] for a in swept), runs, *values]) + " |")
-    if cross:
-        lines += ["", "## Cross table: every run (rows) on every point's data (columns), accuracy", "", cross]
+    for title, body in sections:
+        lines += ["", f"## {title}", "", body]
     return "\n".join(lines) + "\n"
+
+
+def learned_gcds(sweep: Sweep) -> str | None:
+    """For GCD runs (those with a gcd_history.jsonl): which GCDs each run had learned at its last validation."""
+    from lit_math.analysis.history import read_history
+    from lit_math.report import find_history
+
+    lines = []
+    for point in sweep.points():
+        history = find_history(sweep.folder(point) / RUN)
+        if (sweep.folder(point) / "done.json").is_file() and history is not None:
+            records = read_history(history)
+            if records:
+                last = records[-1]
+                learned = ", ".join(map(str, last.learned)) or "none"
+                lines.append(f"| {point.name} | {len(last.learned)} | {learned} |")
+    return (
+        "\n".join(["| run | learned | GCDs learned at the last validation |", "|---|---:|---|", *lines])
+        if lines
+        else None
+    )
 
 
 def plot(sweep: Sweep, metrics: list[str], rows: list[Row], path: Path) -> None:
@@ -429,17 +460,20 @@ def plot(sweep: Sweep, metrics: list[str], rows: list[Row], path: Path) -> None:
             axes.plot(
                 np.add(where, shift),
                 peak,
-                "_",
+                "o",
+                markerfacecolor="none",
+                markersize=11,
                 color=colour,
-                markersize=12,
                 label=f"best{', ' + label if label else ''}",
             )
         axes.set_xticks(range(len(ticks)), ticks)
         axes.set(xlabel=x_axis.knob if x_axis else "", ylabel=metric)
+        axes.set_ylim(bottom=min(0, axes.get_ylim()[0]))  # from 0: the points compare in proportion
         axes.grid(alpha=0.3)
         axes.legend(fontsize=7)
     seeds = f", {sweep.seeds} seeds (mean ± std)" if sweep.seeds > 1 else ""
-    fig.suptitle(f"sweep of {', '.join(a.knob for a in swept) or 'seeds'}{seeds}")
+    configs = ", ".join(sweep.shown_configs)
+    fig.suptitle(f"{configs}: sweep of {', '.join(a.knob for a in swept) or 'seeds'}{seeds}")
     fig.savefig(path, dpi=100)
 
 
@@ -605,9 +639,14 @@ def run(args: argparse.Namespace, sweep: Sweep, steps: list[tuple[int, Point, st
         print("lit-math sweep: stopped by SIGTERM; run the same command again to finish", file=sys.stderr)
         return 128 + SIGTERM
     metrics, rows = summarise(sweep, metrics)
-    table = cross_table(sweep) if cross and any(row.runs for row in rows) else None
+    sections = []
+    if cross and any(row.runs for row in rows):
+        sections.append(("Cross table: every run (rows) on every point's data (columns), accuracy", cross_table(sweep)))
+    learned = learned_gcds(sweep)
+    if learned:
+        sections.append(("Learned GCDs", learned))
     out = Path(sweep.out)
-    (out / "summary.md").write_text(markdown(sweep, metrics, rows, table))
+    (out / "summary.md").write_text(markdown(sweep, metrics, rows, sections))
     plot(sweep, metrics, rows, out / "summary.png")
     print(f"lit-math sweep: wrote {out / 'summary.md'} and {out / 'summary.png'}")
     if failed:

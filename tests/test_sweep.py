@@ -2,6 +2,7 @@
 bad grids refused in one line before any fit starts."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,8 @@ def test_a_two_by_two_sweep_finishes_is_resumed_and_summarised(tmp_path, run_mai
     cross = summary.split("## Cross table")[1]
     assert all(f"| {name} |" in cross for name in names)  # every run on every point's data
     assert "n/a (other vocabulary)" in cross  # a base-10 model cannot read base-30 problems
+    learned = summary.split("## Learned GCDs")[1]
+    assert all(re.search(rf"\| {name} \| \d+ \| ", learned) for name in names)
 
     before = {name: files_of(out / name / RUN) for name in names}
     (out / names[0] / "done.json").unlink()  # as if stopped after its last checkpoint, before it said so
@@ -101,7 +104,7 @@ def test_seeds_are_averaged_and_unfinished_points_counted(tmp_path):
         (tmp_path / name / "done.json").write_text("{}")
     metrics, rows = summarise(sweep, None)
     assert metrics == ["val/natural/acc"]  # the default: accuracies, not losses
-    text = markdown(sweep, metrics, rows, None)
+    text = markdown(sweep, metrics, rows)
     assert "| 10 | 2 | 0.450 ± 0.071 | 0.550 ± 0.071 |" in text
     assert "| 30 | 1 (1 not finished) | 0.900 | 0.900 |" in text
     metrics, rows = summarise(sweep, ["val/natural/loss"])
