@@ -468,7 +468,10 @@ def plot(sweep: Sweep, metrics: list[str], rows: list[Row], path: Path) -> None:
             )
         axes.set_xticks(range(len(ticks)), ticks)
         axes.set(xlabel=x_axis.knob if x_axis else "", ylabel=metric)
-        axes.set_ylim(bottom=min(0, axes.get_ylim()[0]))  # from 0: the points compare in proportion
+        low, high = axes.get_ylim()
+        low = min(0, low)  # from 0: the points compare in proportion
+        axes.set_ylim(low, high + 0.08 * (high - low))
+        axes.set_xlim(-0.5, len(ticks) - 0.5)
         axes.grid(alpha=0.3)
         axes.legend(fontsize=7)
     seeds = f", {sweep.seeds} seeds (mean ± std)" if sweep.seeds > 1 else ""
