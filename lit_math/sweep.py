@@ -314,7 +314,8 @@ def plan(sweep: Sweep) -> list[tuple[int, Point, str]]:
 
 
 def read_scalars(run: Path) -> dict[str, list[float]]:
-    """Every scalar a run logged to TensorBoard, in step order (a resumed run's repeated steps replaced)."""
+    """Every scalar a run logged to TensorBoard, in step order (a run restarted in its folder: the later timeline
+    wins, as TensorBoard shows it)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(run), size_guidance={"scalars": 0})
