@@ -589,7 +589,8 @@ def settings(args: argparse.Namespace) -> tuple[Sweep, list[str] | None, bool]:
     repeated = next((k for k in knobs if knobs.count(k) > 1), None)
     if repeated:
         raise ConfigError(f"--grid {repeated} is given twice: give its values once, comma-separated")
-    axes = [axis for axis in from_file.get("grid", []) if axis.knob not in knobs] + given
+    replaced = {axis.knob: axis for axis in given}  # in the file's order: its first swept knob stays the x axis
+    axes = [replaced.pop(axis.knob, axis) for axis in from_file.get("grid", [])] + list(replaced.values())
     if not axes:
         raise ConfigError("nothing to sweep: give --grid KNOB=V1,V2,... (or a sweep file with grid:)")
     seeds = args.seeds if args.seeds is not None else from_file.get("seeds", 1)

@@ -128,6 +128,9 @@ def test_the_shipped_sweeps_are_valid(name, tmp_path):
     assert len(sweep.points()) == len(read_sweep_file(path)["grid"][0].values) and metrics
     assert [what for _, _, what in plan(sweep)] == ["run"] * len(sweep.points())
     assert cross == (name == "eigen_laws")
+    knob = sweep.axes[0].knob  # a --grid replaces the file's axis of its knob, in its place
+    shorter, _, _ = settings(parser().parse_args(["--sweep", str(path), "--grid", f"{knob}=x", "--out", str(tmp_path)]))
+    assert shorter.axes == (Axis(knob, ("x",)), *sweep.axes[1:])
     assert json.loads(json.dumps(sweep.record(sweep.points()[0])))["fit"][0] == "--config"
 
 
