@@ -38,7 +38,7 @@ DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transfor
   lit-math report RUN_DIR [--format markdown] [--png F]  what a run learned: GCD table, error analysis (--help)
   lit-math cross-eval --ckpt A --ckpt B --data X.yaml    every checkpoint on every data (cross-eval --help)
   lit-math generate --config X.yaml --n N --out DIR      write a training corpus in shards (generate --help)
-  lit-math sweep --config X.yaml --grid data.base=2,3 --out DIR   a fit per grid point, then a summary (--help)
+  lit-math sweep --config X.yaml --grid K=A,B --out D     a fit per grid point, then their summary (sweep --help)
 """
 
 
