@@ -1,4 +1,5 @@
-"""`lit-math`: LightningCLI's fit / validate / test / predict, plus `translate`, `report`, `cross-eval`, `generate`."""
+"""`lit-math`: LightningCLI's fit / validate / test / predict, plus `translate`, `report`, `cross-eval`, `generate`,
+`sweep`."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ DESCRIPTION = """Mathematics as translation: train and evaluate seq2seq transfor
   lit-math report RUN_DIR [--format markdown] [--png F]  what a run learned: GCD table, error analysis (--help)
   lit-math cross-eval --ckpt A --ckpt B --data X.yaml    every checkpoint on every data (cross-eval --help)
   lit-math generate --config X.yaml --n N --out DIR      write a training corpus in shards (generate --help)
+  lit-math sweep --config X.yaml --grid K=A,B --out D     a fit per grid point, then their summary (sweep --help)
 """
 
 
@@ -302,6 +304,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from lit_math.cross_eval import main as cross_eval
 
         sys.exit(cross_eval(words[1:]))
+    if words[:1] == ["sweep"]:
+        from lit_math.sweep import main as sweep
+
+        sys.exit(sweep(words[1:]))
     torch.set_float32_matmul_precision("high")
     quiet_third_party()
     stop_at_once_on_sigterm()
