@@ -25,7 +25,7 @@ class KnownAnswers(Seq2SeqModule):
         super().__init__(task, **kwargs)
         self.ones = set(ones)
 
-    def answer(self, batch):
+    def answer(self, batch, task=None):
         problems = {name: values.cpu().numpy() for name, values in batch["problems"].items()}
         g = np.gcd(problems["a"], problems["b"])
         values = np.ones_like(g) if self.current_epoch in self.ones else largest_power_of_two(g)
