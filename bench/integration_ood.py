@@ -203,7 +203,7 @@ def unseen(out: Path, checkpoints: dict[str, Path], configs: list[Path], beam: i
                 if beam > 1:
                     cell += f" ({np.concatenate([a['correct_in_beam'] for a in answers]).mean():.3f} @{beam})"
                 left_out = count(problems) - len(fresh)
-                row.append(cell + (f" [{left_out} seen left out]" if left_out else ""))
+                row.append(cell + (f" [{left_out} in its corpora, left out]" if left_out else ""))
         rows.append(name)
         cells.append(row)
     return {"rows": rows, "columns": columns, "cells": cells}
