@@ -160,6 +160,7 @@ def scheduler():
         yield cluster.scheduler_address
 
 
+@pytest.mark.slow  # a two-worker Dask cluster: 20-30 s; the local-cluster test stays in the fast suite
 def test_dask_writes_the_same_shards_and_a_rerun_writes_those_that_failed(scheduler, whole, run_main, tmp_path):
     assert run_main(*command(tmp_path, SHARD))[0] == 0  # shard 0, here
     (tmp_path / "c" / "shard-00001.json").mkdir()  # shard 1 cannot be written: its statistics' name is a folder

@@ -121,6 +121,9 @@ def test_unsupported_expressions_are_encode_errors():
 
 def test_an_expression_sympy_overflows_on_is_malformed_not_an_error():
     """sympy's assumptions evaluate sinh(sinh(...(pi))) numerically and overflow: a wrong answer, not a crash
-    (an untrained model wrote this one in a validation)."""
-    with pytest.raises(DecodeError, match="OverflowError"):
+    (an untrained model wrote this one in a validation). Whether sympy overflows depends on what its cache
+    already holds (in the full suite another test may have evaluated it): the contract is that it never escapes."""
+    try:
         CODEC.decode(["sinh"] * 7 + ["pi"])
+    except DecodeError as error:
+        assert "OverflowError" in str(error)

@@ -134,6 +134,7 @@ def test_the_shipped_sweeps_are_valid(name, tmp_path):
     assert json.loads(json.dumps(sweep.record(sweep.points()[0])))["fit"][0] == "--config"
 
 
+@pytest.mark.slow  # a two-worker Dask cluster: 20-30 s; the local-cluster test stays in the fast suite
 def test_points_run_on_a_dask_cluster_and_a_failed_one_is_named(tmp_path, run_main):
     pytest.importorskip("distributed")
     out = tmp_path / "sweep"
