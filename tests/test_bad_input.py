@@ -189,7 +189,10 @@ GENERATING = [  # a BWD batch of 100,000 pairs: about an hour of sympy on one co
 ]
 
 
-@pytest.mark.parametrize(("stop", "workers", "code"), [("SIGTERM", "1", 143), ("SIGINT", "1", 1)])
+@pytest.mark.parametrize(
+    ("stop", "workers", "code"),
+    [("SIGTERM", "1", 143), pytest.param("SIGINT", "1", 1, marks=pytest.mark.slow)],  # SIGINT: the same path, 8 s
+)
 def test_a_run_that_is_generating_stops_at_once_on_sigterm_or_ctrl_c(tmp_path, stop, workers, code):
     """Lightning only notes a SIGTERM and stops after the batch; lit-math stops at once. Ctrl-C signals the
     whole process group (dataloader workers too), as a terminal does."""

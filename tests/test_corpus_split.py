@@ -183,6 +183,7 @@ def test_dask_writes_symbolic_shards_whose_time_limits_need_a_main_thread(schedu
     assert len(shard_path(tmp_path / "bwd", 0).read_text().splitlines()) == 5
 
 
+@pytest.mark.slow  # a local Dask cluster: 10 s (Dask executors: the `cluster` extra, tested with -m slow)
 def test_dask_without_an_address_starts_a_local_cluster_and_splits_in_parts(whole, run_main, tmp_path):
     code, err = run_main(*command(tmp_path, 3 * SHARD, "--executor", "dask", "--workers", "1", "--part", "1/2"))
     assert code == 0, err

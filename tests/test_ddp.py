@@ -65,6 +65,7 @@ def test_ddp_accuracy_equals_single_process_accuracy_of_the_same_model(ddp_run, 
     assert ddp_metrics["gcd/learned"] == single["gcd/learned"] == len(classes.table.learned())
 
 
+@pytest.mark.slow  # 14 s; DDP training and evaluation stay in the fast suite (the tests above)
 def test_the_cli_trains_under_ddp_and_says_once_where_the_run_went(tmp_path):
     """Every rank takes part in the collectives of the closing line (Trainer.log_dir is a broadcast)."""
     from .test_cli import QUICK, TINY, lit_math

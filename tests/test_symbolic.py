@@ -143,7 +143,13 @@ def test_evaluation_sets_are_cached_by_what_decides_them(monkeypatch):
 # ODE1: time limits of 10 s, not 1: on a loaded machine (load 8 on 2 cores) every sympy call that is not
 # trivial ran out of 1 s, and 10,000 attempts in a row were rejected
 @pytest.mark.parametrize(
-    "cls,knobs", [(IntegrationDataModule, {"mode": "bwd"}), (ODEDataModule, {"order": 1, "seconds": 10.0})]
+    "cls,knobs",
+    [
+        (IntegrationDataModule, {"mode": "bwd"}),
+        pytest.param(
+            ODEDataModule, {"order": 1, "seconds": 10.0}, marks=pytest.mark.slow
+        ),  # 13 s; ODE pairs: test_symbolic_pairs
+    ],
 )
 def test_a_symbolic_family_trains_and_logs_verified_accuracy(cls, knobs, tmp_path):
     data = small_data(cls, **knobs)
