@@ -7,34 +7,35 @@ state, and a network that reads the whole answer at once (encoder-only, MLP) its
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 
-class Translator(nn.Module):
+class Translator(nn.Module, ABC):
     """A network over one vocabulary whose ids 0, 1, 2 are padding, begin and end of sequence."""
 
     pad_id, bos_id, eos_id = 0, 1, 2
     max_target_len: int
     """Longest target (BOS and EOS included) the network has positions or output slots for."""
 
+    @abstractmethod
     def forward(self, source: Tensor, target_in: Tensor) -> Tensor:
         """Teacher-forced logits (N, T, vocab) for target inputs (BOS + answer, without the last token)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def start(self, source: Tensor) -> Any:
         """The decoding state after reading `source` (N, S), before the first answer token."""
-        raise NotImplementedError
 
+    @abstractmethod
     def step(self, tokens: Tensor, state: Any, position: int) -> tuple[Tensor, Any]:
         """Logits (N, vocab) of the answer token at `position`, given the previous tokens (N,) (BOS at 0)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def reorder(self, state: Any, rows: Tensor) -> Any:
         """The state of rows `rows` (beam search repeats and reorders its hypotheses with this)."""
-        raise NotImplementedError
 
     def decode_len(self, max_len: int | None) -> int:
         """Answer tokens to generate at most: `max_len`, bounded by the network's positions."""
@@ -71,9 +72,9 @@ class ReadsWholeAnswer(Translator):
     """A network that outputs every answer position at once from the problem alone (encoder-only, MLP): it
     never sees its own earlier tokens, so decoding reads precomputed logits one position at a time."""
 
+    @abstractmethod
     def answer_logits(self, source: Tensor) -> Tensor:
         """Logits (N, max_target_len - 1, vocab): the answer's tokens then EOS, one slot each."""
-        raise NotImplementedError
 
     def forward(self, source: Tensor, target_in: Tensor) -> Tensor:
         return self.answer_logits(source)[:, : target_in.shape[1]]
