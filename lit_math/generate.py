@@ -27,7 +27,7 @@ def _part(text: str) -> Part:
 
 def main(argv: Sequence[str]) -> int:
     """Write at least N training examples of a `fit` config's data to a corpus directory (rerun to resume)."""
-    from lit_math.data.executors import CONNECT_TIMEOUT_S
+    from lit_math.data.executors import add_executor_options
 
     parser = argparse.ArgumentParser(prog="lit-math generate", description=main.__doc__)
     parser.add_argument("--config", type=Path, required=True, help="a `lit-math fit` config (its data section)")
@@ -43,38 +43,17 @@ def main(argv: Sequence[str]) -> int:
         help="write only part I of N (0-based, e.g. --part $SLURM_ARRAY_TASK_ID/8): the shards k with k %% N == I;"
         " jobs given the parts 0/N..N-1/N fill one corpus folder on a shared file system",
     )
-    parser.add_argument(
-        "--executor",
-        choices=("local", "dask"),
-        default="local",
-        help="local: --workers processes here (default); dask: the workers of a Dask cluster (the cluster extra)",
-    )
-    parser.add_argument(
-        "--address",
-        help="with --executor dask: the scheduler, tcp://HOST:8786 (default: a local cluster of --workers processes)",
-    )
-    parser.add_argument(
-        "--connect-timeout",
-        type=float,
-        default=CONNECT_TIMEOUT_S,
-        metavar="SECONDS",
-        help=f"with --address: seconds to reach the scheduler (default {CONNECT_TIMEOUT_S:g})",
-    )
+    add_executor_options(parser, "--workers")
     args = parser.parse_args(argv)
     from lit_math.data import data_from_spec
     from lit_math.data.config import load_data_config
     from lit_math.data.corpus import WHOLE, ShardsFailed, generate
-    from lit_math.data.executors import DaskExecutor, LocalExecutor
+    from lit_math.data.executors import chosen_executor
     from lit_math.process import SIGTERM, Terminated, stop_at_once_on_sigterm
 
     stop_at_once_on_sigterm()  # a cancelled job (scancel, a time limit) lets go of its part on the way out
     try:
-        if args.address is not None and args.executor != "dask":
-            raise ConfigError(f"--address {args.address} is a Dask scheduler's: give it with --executor dask")
-        if args.executor == "dask":
-            executor = DaskExecutor(args.address, args.workers, args.connect_timeout)
-        else:
-            executor = LocalExecutor(args.workers)
+        executor = chosen_executor(args, args.workers)
         spec = load_data_config(args.config)
         spec.setdefault("init_args", {}).pop("source", None)  # the corpus is what this writes, not what it reads
         data = data_from_spec(spec)

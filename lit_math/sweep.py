@@ -508,7 +508,7 @@ def cross_table(sweep: Sweep) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The options of `lit-math sweep`."""
-    from lit_math.data.executors import CONNECT_TIMEOUT_S
+    from lit_math.data.executors import add_executor_options
 
     parser = argparse.ArgumentParser(prog="lit-math sweep", description=DESCRIPTION)
     parser.add_argument(
@@ -544,18 +544,7 @@ def parser() -> argparse.ArgumentParser:
         help="also evaluate every run on every point's data (the cross-eval table)",
     )
     parser.add_argument("--parallel", type=int, default=1, help="points run at once (default 1)")
-    parser.add_argument(
-        "--executor",
-        choices=("local", "dask"),
-        default="local",
-        help="local: --parallel processes here; dask: a Dask cluster's workers (the cluster extra)",
-    )
-    parser.add_argument(
-        "--address",
-        help="with --executor dask: the scheduler tcp://HOST:8786 (default: a local "
-        "cluster of --parallel processes); the out folder must be on a file system the workers share",
-    )
-    parser.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT_S, metavar="SECONDS")
+    add_executor_options(parser, "--parallel")
     return parser
 
 
@@ -609,7 +598,7 @@ def settings(args: argparse.Namespace) -> tuple[Sweep, list[str] | None, bool]:
 
 def run(args: argparse.Namespace, sweep: Sweep, steps: list[tuple[int, Point, str]], metrics: Any, cross: bool) -> int:
     """Runs the points not finished, then writes the summary of those that are."""
-    from lit_math.data.executors import DaskExecutor, LocalExecutor
+    from lit_math.data.executors import chosen_executor
     from lit_math.process import SIGTERM, Terminated, stop_at_once_on_sigterm
 
     stop_at_once_on_sigterm()
@@ -625,11 +614,7 @@ def run(args: argparse.Namespace, sweep: Sweep, steps: list[tuple[int, Point, st
     points = sweep.points()
     failed = []
     try:
-        if args.executor == "dask":
-            executor: Any = DaskExecutor(args.address, args.parallel, args.connect_timeout)
-        else:
-            executor = LocalExecutor(args.parallel)
-        with executor:
+        with chosen_executor(args, args.parallel) as executor:
             for outcome in executor.run(run_point, sweep, todo):
                 name = points[outcome.item].name
                 if outcome.error is None:

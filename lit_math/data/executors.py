@@ -16,6 +16,7 @@ confines a crash to that item.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import multiprocessing
 import os
@@ -179,3 +180,35 @@ def _child_main() -> None:
     outcome = _attempt(function, job, item)
     result.write(pickle.dumps(outcome))
     result.close()
+
+
+def add_executor_options(parser: argparse.ArgumentParser, processes: str) -> None:
+    """`--executor`, `--address`, `--connect-timeout`: where the jobs of a command run (`generate`'s shards,
+    `sweep`'s points); `processes` names the command's option for the number of local processes."""
+    parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help=f"local: {processes} processes here (default); dask: the workers of a Dask cluster (the cluster extra)",
+    )
+    parser.add_argument(
+        "--address",
+        help=f"with --executor dask: the scheduler, tcp://HOST:8786 (default: a local cluster of {processes} "
+        "processes); the output folder must be on a file system the workers share",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=CONNECT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"with --address: seconds to reach the scheduler (default {CONNECT_TIMEOUT_S:g})",
+    )
+
+
+def chosen_executor(args: argparse.Namespace, processes: int) -> LocalExecutor | DaskExecutor:
+    """The executor the options of `add_executor_options` ask for; an `--address` without Dask is an error."""
+    if args.address is not None and args.executor != "dask":
+        raise ConfigError(f"--address {args.address} is a Dask scheduler's: give it with --executor dask")
+    if args.executor == "dask":
+        return DaskExecutor(args.address, processes, args.connect_timeout)
+    return LocalExecutor(processes)
