@@ -154,10 +154,7 @@ class MixtureDataModule(StreamingDataModule):
         return next(iter(self.member_data.values())).task
 
     def build_eval_sets(self) -> dict[str, Problems]:
-        return {f"{name}/{s}": p for name, data in self.member_data.items() for s, p in data.eval_problems.items()}
-
-    @property
-    def evaluated_sets(self) -> dict[str, Problems]:
+        """Every set each member evaluates (a finite member's `train_pool` too), under the member's name."""
         return {f"{name}/{s}": p for name, data in self.member_data.items() for s, p in data.evaluated_sets.items()}
 
     @property
